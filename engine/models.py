@@ -1,0 +1,327 @@
+"""The tables. Business logic lives in the modules named for each noun.
+
+Times are UTC-aware (see ``db.UTCDateTime``); statuses are ``StrEnum`` values
+stored as plain strings so SQL reports can read them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .clock import now
+from .db import Base
+
+
+class VersionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class InstanceStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+class TaskState(enum.StrEnum):
+    READY = "READY"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+user_roles = Table(
+    "user_role",
+    Base.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_code", ForeignKey("role.code", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Role(Base):
+    """A group of staff; user tasks name roles by code (candidateGroups) or by lane."""
+
+    __tablename__ = "role"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80), default="")
+
+
+class User(Base):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
+
+    @property
+    def role_codes(self) -> set[str]:
+        return {r.code for r in self.roles}
+
+    def has_role(self, *codes: str) -> bool:
+        return bool(self.role_codes.intersection(codes))
+
+
+class ApiToken(Base):
+    """A bearer token for integrations; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ProcessVersion(Base):
+    """One deployed version of one process key, with the files it came from.
+
+    ``spec`` is the serialized process spec plus the specs of everything it calls;
+    it is stored once here, never in each instance.
+    """
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200), default="")
+    files: Mapped[dict] = mapped_column(JSON)  # {filename: xml text}
+    content_hash: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    deployed_by: Mapped[str] = mapped_column(String(80), default="system")
+    deployed_at: Mapped[datetime] = mapped_column(default=now)
+    status: Mapped[str] = mapped_column(String(20), default=VersionStatus.ACTIVE)
+
+
+class ProcessInstance(Base):
+    """A running (or finished) workflow. ``state`` is the gzip'd serialization without the spec."""
+
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(120), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=InstanceStatus.RUNNING, index=True)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str] = mapped_column(String(80), default="system")
+    started_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    completed_at: Mapped[datetime | None]
+
+    version: Mapped[ProcessVersion] = relationship(lazy="joined")
+
+
+class HumanTask(Base):
+    """One occurrence of a user task; the inbox reads this, never the workflow state."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (Index("ix_human_task_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36), unique=True)
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    process_id: Mapped[str] = mapped_column(String(120))  # the BPMN process the task sits in
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(120))
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    candidate_users: Mapped[list] = mapped_column(JSON, default=list)
+    assignee: Mapped[str | None] = mapped_column(String(80), index=True)
+    claimed: Mapped[bool] = mapped_column(Boolean, default=False)
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default=TaskState.READY)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+
+    instance: Mapped[ProcessInstance] = relationship()
+
+
+class TicketCounter(Base):
+    """The last number issued per prefix and day, for INC-20261123-0001 style numbers."""
+
+    __tablename__ = "ticket_counter"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    """The business projection of a desk instance, rewritten after every step.
+
+    KPIs are SQL over this table, ``sla_clock`` and ``human_task``.
+    """
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    type: Mapped[str] = mapped_column(String(20), index=True)
+    channel: Mapped[str] = mapped_column(String(20), default="")
+    title: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    reporter_name: Mapped[str] = mapped_column(String(120), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    device_model: Mapped[str] = mapped_column(String(120), default="")
+    device_serial: Mapped[str] = mapped_column(String(120), default="")
+    occurred_at: Mapped[datetime | None]
+    category: Mapped[str] = mapped_column(String(80), default="")
+    impact: Mapped[str] = mapped_column(String(10), default="")
+    urgency: Mapped[str] = mapped_column(String(10), default="")
+    priority: Mapped[str] = mapped_column(String(4), default="", index=True)
+    project: Mapped[str] = mapped_column(String(120), default="")
+    pm_group: Mapped[str] = mapped_column(String(40), default="")
+    sla_calendar: Mapped[str] = mapped_column(String(20), default="")
+    status: Mapped[str] = mapped_column(String(20), default=TicketStatus.OPEN, index=True)
+    stage: Mapped[str] = mapped_column(String(300), default="")
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    engineer: Mapped[str | None] = mapped_column(String(80))
+    qualified: Mapped[bool] = mapped_column(Boolean, default=True)
+    missing_fields: Mapped[list] = mapped_column(JSON, default=list)
+    resolved_by: Mapped[str | None] = mapped_column(String(80))
+    resolved_role: Mapped[str | None] = mapped_column(String(40))
+    solution: Mapped[str] = mapped_column(Text, default="")
+    vendor_case: Mapped[str] = mapped_column(String(200), default="")
+    satisfaction: Mapped[str | None] = mapped_column(String(30))
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    to_kb: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    accepted_at: Mapped[datetime] = mapped_column(default=now)
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+    instance: Mapped[ProcessInstance] = relationship()
+    clocks: Mapped[list[SlaClock]] = relationship(
+        back_populates="ticket", order_by="SlaClock.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def clock(self, name: str) -> SlaClock | None:
+        return next((c for c in self.clocks if c.name == name), None)
+
+
+class SlaClock(Base):
+    """One SLA of one ticket (response, handoff, resolution, callback).
+
+    ``breached`` is set once, either when the breach timer fires while the clock
+    runs or when the clock stops late; ``warned_at`` likewise for the warning.
+    """
+
+    __tablename__ = "sla_clock"
+    __table_args__ = (UniqueConstraint("ticket_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(30))
+    minutes: Mapped[int | None]
+    calendar: Mapped[str] = mapped_column(String(20), default="")
+    started_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    warn_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    warned_at: Mapped[datetime | None]
+    breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    breached_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="clocks")
+
+
+class AuditEvent(Base):
+    """Who did what, when, with the data they submitted."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id", ondelete="SET NULL"))
+    bpmn_id: Mapped[str | None] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Notification(Base):
+    """An in-app message for one user (the bell menu)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "username", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    read_at: Mapped[datetime | None]
+
+
+class Draft(Base):
+    """A process owner's work in progress: a bundle of files not yet deployed.
+
+    ``files`` maps file names to their text (.bpmn, .dmn and the scenario files that
+    travel with them); drafts survive restarts and keep who saved them last.
+    """
+
+    __tablename__ = "draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    process_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    files: Mapped[dict] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    last_test_passed: Mapped[bool | None]
+    last_test_report: Mapped[dict | None] = mapped_column(JSON)
