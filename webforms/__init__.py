@@ -1,0 +1,27 @@
+"""The desk's Flask application: JSON API, pages, CLI. Talks to engine/ only."""
+
+import os
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "dev-change-me"),
+        SQLALCHEMY_DATABASE_URI=os.environ.get(
+            "DATABASE_URL", "sqlite:///" + os.path.join(app.instance_path, "desk.sqlite")
+        ),
+        DESK_TIMEZONE=os.environ.get("DESK_TIMEZONE", "Asia/Shanghai"),
+        DESK_IN_PROCESS_WORKER=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    from . import database, errors, api
+
+    database.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(api.bp)
+    return app

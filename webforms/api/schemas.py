@@ -1,0 +1,204 @@
+"""Marshmallow schemas of the API's requests and answers; the OpenAPI document is built from them.
+
+Task form data is validated by the schema the engine builds from each task's
+``camunda:formData`` (engine.forms), not here.
+"""
+
+from marshmallow import Schema, ValidationError, fields
+
+from engine.errors import Invalid
+
+
+def load(schema: Schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        flat = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in err.messages.items()}
+        raise Invalid("请求有错误 / the request has errors", fields=flat) from None
+
+
+class TokenRequest(Schema):
+    username = fields.String(required=True)
+    password = fields.String(required=True)
+
+
+class TokenResponse(Schema):
+    token = fields.String()
+    username = fields.String()
+    roles = fields.List(fields.String())
+
+
+class Error(Schema):
+    error = fields.String()
+    message = fields.String()
+    fields_ = fields.Dict(data_key="fields")
+
+
+class Option(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class FormField(Schema):
+    id = fields.String()
+    label = fields.String()
+    type = fields.String()
+    required = fields.Boolean()
+    readonly = fields.Boolean()
+    default = fields.String(allow_none=True)
+    options = fields.List(fields.Nested(Option))
+    min = fields.Float(allow_none=True)
+    max = fields.Float(allow_none=True)
+    minlength = fields.Integer(allow_none=True)
+    maxlength = fields.Integer(allow_none=True)
+    pattern = fields.String(allow_none=True)
+    widget = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    placeholder = fields.String(allow_none=True)
+
+
+class Task(Schema):
+    id = fields.Integer()
+    ticket = fields.String(allow_none=True)
+    instance_id = fields.Integer()
+    bpmn_id = fields.String()
+    name = fields.String()
+    process_id = fields.String()
+    roles = fields.List(fields.String())
+    assignee = fields.String(allow_none=True)
+    claimed = fields.Boolean()
+    state = fields.String()
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    form = fields.List(fields.Nested(FormField))
+
+
+class CompleteRequest(Schema):
+    data = fields.Dict(required=True)
+
+
+class Clock(Schema):
+    name = fields.String()
+    minutes = fields.Integer(allow_none=True)
+    calendar = fields.String()
+    started_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    warn_at = fields.DateTime(allow_none=True)
+    stopped_at = fields.DateTime(allow_none=True)
+    warned_at = fields.DateTime(allow_none=True)
+    breached = fields.Boolean()
+    breached_at = fields.DateTime(allow_none=True)
+
+
+class HistoryEntry(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    bpmn_id = fields.String(allow_none=True)
+    name = fields.String()
+    data = fields.Dict()
+
+
+class TicketSummary(Schema):
+    number = fields.String()
+    type = fields.String()
+    channel = fields.String()
+    title = fields.String()
+    organisation = fields.String()
+    reporter_name = fields.String()
+    priority = fields.String()
+    status = fields.String()
+    stage = fields.Method("stage_list")
+    assignee = fields.String(allow_none=True)
+    accepted_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+    def stage_list(self, ticket):
+        return [s for s in (ticket.stage or "").split(",") if s]
+
+
+class TicketDetail(TicketSummary):
+    instance_id = fields.Integer()
+    version = fields.Method("version_number")
+    description = fields.String()
+    phone = fields.String()
+    email = fields.String()
+    device_model = fields.String()
+    device_serial = fields.String()
+    occurred_at = fields.DateTime(allow_none=True)
+    category = fields.String()
+    impact = fields.String()
+    urgency = fields.String()
+    project = fields.String()
+    pm_group = fields.String()
+    sla_calendar = fields.String()
+    engineer = fields.String(allow_none=True)
+    qualified = fields.Boolean()
+    missing_fields = fields.List(fields.String())
+    resolved_by = fields.String(allow_none=True)
+    resolved_role = fields.String(allow_none=True)
+    solution = fields.String()
+    vendor_case = fields.String()
+    satisfaction = fields.String(allow_none=True)
+    reopened = fields.Integer()
+    summary = fields.String()
+    to_kb = fields.Boolean()
+    created_by = fields.String()
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    sla = fields.Method("clocks")
+    open_tasks = fields.List(fields.Nested(Task))
+    history = fields.List(fields.Nested(HistoryEntry))
+
+    def version_number(self, ticket):
+        return ticket.instance.version.version
+
+    def clocks(self, ticket):
+        return {c.name: Clock().dump(c) for c in ticket.clocks}
+
+
+class TicketPage(Schema):
+    items = fields.List(fields.Nested(TicketSummary))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class Version(Schema):
+    id = fields.Integer()
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    status = fields.String()
+    note = fields.String()
+    deployed_by = fields.String()
+    deployed_at = fields.DateTime()
+    content_hash = fields.String()
+    files = fields.Method("file_names")
+
+    def file_names(self, version):
+        return sorted(version.files)
+
+
+class StartRequest(Schema):
+    data = fields.Dict(load_default=dict)
+
+
+class Instance(Schema):
+    id = fields.Integer()
+    process_key = fields.String()
+    version = fields.Method("version_number")
+    status = fields.String()
+    revision = fields.Integer()
+    started_by = fields.String()
+    started_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    next_timer_at = fields.DateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    tasks = fields.List(fields.Nested(Task))
+    data = fields.Dict()
+
+    def version_number(self, instance):
+        return instance.version.version

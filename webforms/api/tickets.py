@@ -1,0 +1,58 @@
+from flask import g, request
+
+from engine import audit, instances, tickets
+from engine.models import HumanTask, TaskState
+
+from ..extensions import db
+from . import bp, json_body, token_required
+from .schemas import HistoryEntry, TicketDetail, TicketSummary
+from .tasks import task_json
+
+
+def ticket_json(ticket) -> dict:
+    data = TicketDetail(exclude=("open_tasks", "history")).dump(ticket)
+    open_rows = db.session.scalars(
+        db.select(HumanTask)
+        .where(HumanTask.ticket_id == ticket.id, HumanTask.state == TaskState.READY)
+        .order_by(HumanTask.id)
+    )
+    data["open_tasks"] = [task_json(r) for r in open_rows]
+    data["history"] = HistoryEntry(many=True).dump(audit.history(db.session, ticket_id=ticket.id))
+    return data
+
+
+@bp.post("/tickets")
+@token_required("agent", "lead", "admin")
+def create_ticket():
+    """Register a call (the intake fields); completes the intake task."""
+    ticket = instances.create_ticket(db.session, json_body(), user=g.user)
+    db.session.commit()
+    return ticket_json(ticket), 201
+
+
+@bp.get("/tickets")
+@token_required()
+def list_tickets():
+    args = request.args
+    rows, total = tickets.search(
+        db.session,
+        status=args.get("status"),
+        type=args.get("type"),
+        priority=args.get("priority"),
+        q=args.get("q"),
+        organisation=args.get("organisation"),
+        page=args.get("page", 1, type=int),
+        per_page=min(args.get("per_page", 20, type=int), 100),
+    )
+    return {
+        "items": TicketSummary(many=True).dump(rows),
+        "total": total,
+        "page": args.get("page", 1, type=int),
+        "per_page": min(args.get("per_page", 20, type=int), 100),
+    }
+
+
+@bp.get("/tickets/<number>")
+@token_required()
+def get_ticket(number: str):
+    return ticket_json(tickets.get_by_number(db.session, number))

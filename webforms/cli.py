@@ -1,0 +1,209 @@
+"""The ``desk`` command: init, serve, worker, deploy, versions, user add, bench.
+
+Each command builds the app (so it reads ``DATABASE_URL`` like the server does),
+calls engine functions and commits once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import sessionmaker
+
+from engine import definitions, timers, users
+from engine.errors import EngineError, InvalidDefinition
+
+from . import create_app
+from .extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _app():
+    app = create_app()
+    app.app_context().push()
+    return app
+
+
+def _fail(error: EngineError) -> None:
+    click.echo(f"错误 / error: {error.message}", err=True)
+    for problem in getattr(error, "problems", []) or []:
+        where = ":".join(str(p) for p in (problem.get("file"), problem.get("element")) if p)
+        click.echo(f"  {where}: {problem.get('message')}", err=True)
+    for field, messages in (getattr(error, "fields", None) or {}).items():
+        click.echo(f"  {field}: {'; '.join(messages)}", err=True)
+    sys.exit(1)
+
+
+def read_bundle(paths: list[str]) -> dict[str, bytes]:
+    """Every .bpmn and .dmn file under the given files and folders, by file name."""
+    files: dict[str, bytes] = {}
+    for raw in paths:
+        path = Path(raw)
+        candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in candidates:
+            if file.suffix in (".bpmn", ".dmn") and file.is_file():
+                if file.name in files:
+                    raise click.UsageError(f"two files named {file.name} in the bundle")
+                files[file.name] = file.read_bytes()
+    if not files:
+        raise click.UsageError("no .bpmn or .dmn files found in " + ", ".join(paths))
+    return files
+
+
+def upgrade_database() -> None:
+    """Create or upgrade the schema through the Alembic migrations."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=str(Path(__file__).parent / "migrations"))
+
+
+@click.group()
+def main() -> None:
+    """服务台 — the service desk on BPMN."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Create the demo users (password: demo).")
+@click.option("--no-deploy", is_flag=True, help="Do not deploy bpmn/ and rules/.")
+def init(demo: bool, no_deploy: bool) -> None:
+    """Create the database, deploy bpmn/ and rules/, and optionally the demo users."""
+    _app()
+    upgrade_database()
+    users.ensure_roles(db.session)
+    if demo:
+        created = users.add_demo_users(db.session)
+        click.echo(f"demo users: {len(created)} created (password: demo)")
+    if not no_deploy:
+        try:
+            created = definitions.deploy(db.session, read_bundle([str(ROOT / "bpmn"), str(ROOT / "rules")]),
+                                         user="desk init", note="desk init")
+        except EngineError as exc:
+            db.session.rollback()
+            _fail(exc)
+        for version in created:
+            click.echo(f"deployed {version.key} v{version.version}")
+    db.session.commit()
+    click.echo("database ready: " + db.engine.url.render_as_string(hide_password=True))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--note", default="", help="What changed, for the version list.")
+@click.option("--user", "username", default="cli", help="Recorded as the deployer.")
+def deploy(paths: tuple[str, ...], note: str, username: str) -> None:
+    """Deploy BPMN/DMN files or folders as one bundle; unchanged processes create nothing."""
+    _app()
+    try:
+        created = definitions.deploy(db.session, read_bundle(list(paths)), user=username, note=note)
+    except InvalidDefinition as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    if not created:
+        click.echo("nothing changed; no new version")
+    for version in created:
+        click.echo(f"deployed {version.key} v{version.version} ({version.content_hash[:12]})")
+
+
+@main.command()
+@click.argument("key", required=False)
+def versions(key: str | None) -> None:
+    """List deployed versions."""
+    _app()
+    for v in definitions.list_versions(db.session, key):
+        click.echo(f"{v.key:<20} v{v.version:<4} {v.status:<8} {v.deployed_at:%Y-%m-%d %H:%M} {v.deployed_by:<12} {v.note}")
+
+
+@main.group()
+def user() -> None:
+    """Manage staff accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "roles", multiple=True, required=True, help="Role code; repeat for several.")
+@click.option("--name", "display_name", default="")
+@click.option("--email", default="")
+def user_add(username: str, password: str, roles: tuple[str, ...], display_name: str, email: str) -> None:
+    """Add a user with one or more roles."""
+    _app()
+    users.ensure_roles(db.session)
+    try:
+        users.add_user(db.session, username, password, list(roles), display_name=display_name, email=email)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"user {username} added with roles {', '.join(roles)}")
+
+
+@main.command()
+@click.option("--max-sleep", default=1.0, show_default=True, help="Longest sleep between rounds, seconds.")
+def worker(max_sleep: float) -> None:
+    """Fire due timers until stopped (any number of workers may share a PostgreSQL database)."""
+    _app()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("timer worker running; Ctrl-C to stop")
+    timers.work(sessionmaker(bind=db.engine), stop, max_sleep=max_sleep)
+
+
+def start_in_process_worker(app) -> threading.Event:
+    """The SQLite server's own timer worker: one thread in the one gunicorn worker process."""
+    stop = threading.Event()
+    with app.app_context():
+        factory = sessionmaker(bind=db.engine)
+    thread = threading.Thread(target=timers.work, args=(factory, stop), name="desk-timers", daemon=True)
+    thread.start()
+    return stop
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=None, type=int, help="gunicorn workers (SQLite: always 1, with threads).")
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Serve the desk with gunicorn; on SQLite, with the timer worker in-process."""
+    from gunicorn.app.base import BaseApplication
+
+    app = create_app()
+    sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    in_process = sqlite or os.environ.get("DESK_IN_PROCESS_WORKER") == "1"
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", 1 if sqlite else (workers or 2))
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("accesslog", "-")
+            if in_process:
+                self.cfg.set("post_worker_init", lambda _worker: start_in_process_worker(app))
+
+        def load(self):
+            return app
+
+    click.echo(f"服务台 serving on http://{host}:{port}/")
+    Server().run()
+
+
+@main.command()
+@click.option("--completions", default=200, show_default=True, help="Task completions to time.")
+def bench(completions: int) -> None:
+    """Engine cost per task completion and state size, against raw in-memory SpiffWorkflow."""
+    from engine import bench as engine_bench
+
+    for line in engine_bench.run(completions=completions):
+        click.echo(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Engine errors → HTTP status codes, in one place. API paths get JSON, pages get HTML."""
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptError
+
+from .extensions import db
+
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422, ScriptError: 422}
+
+
+def status_for(error: EngineError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(EngineError)
+    def engine_error(error: EngineError):
+        db.session.rollback()
+        status = status_for(error)
+        if _wants_json():
+            return jsonify(error.to_dict()), status
+        from flask import render_template
+
+        return render_template("error.html", error=error, status=status), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if not _wants_json():
+            return error
+        return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), error.code
