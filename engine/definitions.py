@@ -54,6 +54,17 @@ def _problem(file: str | None, element: str | None, message: str) -> dict:
     return {"file": file, "element": element, "message": message}
 
 
+def _text_of(content: bytes | str, root) -> str:
+    """The file as stored text: as uploaded when UTF-8, else re-serialised from the parsed tree
+    (without the XML declaration, whose encoding would no longer be true)."""
+    if isinstance(content, str):
+        return content
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return etree.tostring(root, encoding="unicode")
+
+
 def _kind(root, filename: str) -> str:
     ns = etree.QName(root).namespace
     if ns == BPMN_NS:
@@ -88,18 +99,13 @@ def _script_problems(spec, filename: str) -> list[dict]:
     return problems
 
 
-def _dmn_files_used(parser, specs: list) -> set[str]:
-    files = set()
-    for spec in specs:
-        for task_spec in spec.task_specs.values():
-            engine = getattr(task_spec, "dmnEngine", None)
-            if engine is None:
-                continue
-            for dmn_parser in parser.dmn_parsers.values():
-                dmn_parser.parse()
-                if dmn_parser.decision.decisionTables[0] is engine.decision_table:
-                    files.add(dmn_parser.filename)
-    return files
+def _dmn_files_used(parser, roots: dict, bpmn_files: set[str]) -> set[str]:
+    """The DMN files whose decisions these BPMN files reference (camunda:decisionRef)."""
+    refs = set()
+    for filename in bpmn_files:
+        root = roots[filename][0]
+        refs.update(root.xpath("//@camunda:decisionRef", namespaces={"camunda": "http://camunda.org/schema/1.0/bpmn"}))
+    return {parser.dmn_parsers[ref].filename for ref in refs if ref in parser.dmn_parsers}
 
 
 def parse_bundle(files: dict[str, bytes | str]) -> Bundle:
@@ -111,7 +117,7 @@ def parse_bundle(files: dict[str, bytes | str]) -> Bundle:
     for filename, content in sorted(files.items()):
         root = safe_xml.parse_xml(content, filename)
         roots[filename] = (root, _kind(root, filename))
-        texts[filename] = content.decode("utf-8") if isinstance(content, bytes) else content
+        texts[filename] = _text_of(content, root)
 
     parser = make_parser()
     problems: list[dict] = []
@@ -153,7 +159,7 @@ def parse_bundle(files: dict[str, bytes | str]) -> Bundle:
             problems.extend(_script_problems(sub, parser.get_process_parser(sub.name).filename))
         used = {filename}
         used.update(parser.get_process_parser(name).filename for name in subs)
-        used.update(_dmn_files_used(parser, [spec, *subs.values()]))
+        used.update(_dmn_files_used(parser, roots, set(used)))
         own = {f: texts[f] for f in sorted(used)}
         digest = hashlib.sha256()
         for f, text in own.items():

@@ -19,9 +19,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from . import database, errors, api
+    from . import api, auth, database, errors, i18n, inbox, notifications, taskpages, ticketpages
+    from .extensions import csrf
 
     database.init_app(app)
     errors.init_app(app)
+    csrf.init_app(app)
+    csrf.exempt(api.bp)  # bearer tokens, no cookies
+    i18n.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(api.bp)
+    for page in (inbox, taskpages, ticketpages, notifications):
+        app.register_blueprint(page.bp)
     return app

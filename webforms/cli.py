@@ -25,8 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _app():
+    """The app, its context pushed for this command and closed (session, pool) when it ends."""
     app = create_app()
-    app.app_context().push()
+    app_context = app.app_context()
+    app_context.push()
+
+    def close() -> None:
+        db.session.remove()
+        db.engine.dispose()
+        app_context.pop()
+
+    click.get_current_context().call_on_close(close)
     return app
 
 

@@ -1,0 +1,69 @@
+"""Tokens, roles, task scopes, claim/unclaim, search, OpenAPI."""
+
+from __future__ import annotations
+
+
+def test_token_with_wrong_password_is_401_and_vague(client):
+    res = client.post("/api/tokens", json={"username": "agent1", "password": "nope"})
+    assert res.status_code == 401
+    res2 = client.post("/api/tokens", json={"username": "nobody", "password": "nope"})
+    assert res2.status_code == 401 and res.get_json()["message"] == res2.get_json()["message"]
+
+
+def test_five_failures_slow_the_account_down(client):
+    for _ in range(5):
+        client.post("/api/tokens", json={"username": "agent1", "password": "nope"})
+    res = client.post("/api/tokens", json={"username": "agent1", "password": "demo"})
+    assert res.status_code == 401 and "一分钟" in res.get_json()["message"]
+
+
+def test_requests_without_token_are_401(client):
+    assert client.get("/api/tickets").status_code == 401
+    assert client.get("/api/tasks", headers={"Authorization": "Bearer forged"}).status_code == 401
+
+
+def test_only_desk_staff_register_tickets(api):
+    res = api.post("eng1", "/api/tickets", json={"type": "incident"})
+    assert res.status_code == 403
+
+
+def test_task_scopes_and_claiming(api):
+    number = api.new_ticket()["number"]
+    task = api.task("agent1", number, "classify")
+    assert task["roles"] == ["agent"]
+    assert {f["id"] for f in task["form"]} == {"category", "impact", "urgency"}
+    impact = next(f for f in task["form"] if f["id"] == "impact")
+    assert impact["required"] and {o["id"] for o in impact["options"]} == {"high", "medium", "low"}
+    assert api.get("agent1", f"/api/tasks?scope=mine&ticket={number}").get_json()["items"] == []
+    assert api.get("pm1", f"/api/tasks?scope=group&ticket={number}").get_json()["items"] == []
+
+    res = api.post("agent1", f"/api/tasks/{task['id']}/claim")
+    assert res.status_code == 200 and res.get_json()["assignee"] == "agent1"
+    assert [t["id"] for t in api.get("agent1", "/api/tasks?scope=mine").get_json()["items"]] == [task["id"]]
+    # lead1 is also an agent; the task is claimed by agent1 now
+    assert api.post("lead1", f"/api/tasks/{task['id']}/claim").status_code == 403
+    assert api.ticket(number)["assignee"] == "agent1"
+    assert api.post("agent1", f"/api/tasks/{task['id']}/unclaim").status_code == 200
+    assert api.post("lead1", f"/api/tasks/{task['id']}/claim").status_code == 200
+    res = api.post("agent1", f"/api/tasks/{task['id']}/complete",
+                   json={"data": {"category": "network", "impact": "low", "urgency": "low"}})
+    assert res.status_code == 403
+    all_items = api.get("lead1", "/api/tasks?scope=all").get_json()["items"]
+    assert task["id"] in [t["id"] for t in all_items]
+    assert api.get("agent1", "/api/tasks?scope=bogus").status_code == 422
+
+
+def test_ticket_search(api):
+    api.new_ticket(organisation="市第一中学", title="打印机卡纸", type="request")
+    api.new_ticket(organisation="市人民医院信息科", title="HIS 登录慢")
+    res = api.get("agent1", "/api/tickets?q=打印机").get_json()
+    assert res["total"] == 1 and res["items"][0]["organisation"] == "市第一中学"
+    assert api.get("agent1", "/api/tickets?type=request").get_json()["total"] == 1
+    assert api.get("agent1", "/api/tickets?status=open&per_page=1&page=2").get_json()["items"][0]["number"]
+
+
+def test_openapi_document(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/tasks/{id}/complete" in spec["paths"]
+    assert "TicketDetail" in spec["components"]["schemas"]

@@ -1,0 +1,168 @@
+"""Races: many people on one task; many workers on many timers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from conftest import ON_POSTGRES
+from engine import definitions, instances, timers, users
+from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
+from webforms.extensions import db
+
+
+def test_twenty_threads_complete_one_task_exactly_one_wins(app, api):
+    number = api.new_ticket()["number"]
+    task = api.task("agent1", number, "classify")
+    token = api.token("agent1")
+    start = threading.Barrier(20)
+    results: list[tuple[int, dict]] = []
+
+    def attempt() -> None:
+        client = app.test_client()
+        start.wait()
+        res = client.post(f"/api/tasks/{task['id']}/complete", headers={"Authorization": f"Bearer {token}"},
+                          json={"data": {"category": "network", "impact": "low", "urgency": "low"}})
+        results.append((res.status_code, res.get_json()))
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(code for code, _ in results)
+    assert codes == [200] + [409] * 19, results
+    conflict = next(body for code, body in results if code == 409)
+    assert conflict["error"] == "conflict" and conflict["by"] == "agent1"
+    assert "agent1" in conflict["message"]
+    with app.app_context():
+        done = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "complete", AuditEvent.bpmn_id == "classify"))
+        assert done == 1
+    assert api.ticket(number)["stage"] == ["online_fix"]
+
+
+TIMER_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="reminder" name="提醒" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="init"/>
+    <bpmn:scriptTask id="init" scriptFormat="python"><bpmn:script>fired = 0</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="init" targetRef="wait"/>
+    <bpmn:intermediateCatchEvent id="wait" name="等待一分钟">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="count"/>
+    <bpmn:scriptTask id="count" scriptFormat="python"><bpmn:script>fired += 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f4" sourceRef="count" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+
+def _start_many(app, n: int) -> list[int]:
+    with app.app_context():
+        definitions.deploy(db.session, {"reminder.bpmn": TIMER_PROCESS}, user="test")
+        admin = users.get_user(db.session, "admin1")
+        ids = [instances.start(db.session, "reminder", user=admin).id for _ in range(n)]
+        db.session.commit()
+        return ids
+
+
+def _fire_with_workers(app, workers: int) -> list[int]:
+    with app.app_context():
+        factory = sessionmaker(bind=db.engine)
+    fired: list[int] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            fired.append(timers.run_due(factory))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return fired
+
+
+def _check_each_fired_once(app, ids: list[int]) -> None:
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProcessInstance).where(
+            ProcessInstance.id.in_(ids), ProcessInstance.status == InstanceStatus.COMPLETED)) == len(ids)
+        per_instance = dict(db.session.execute(
+            select(AuditEvent.instance_id, func.count()).where(AuditEvent.action == "timer",
+                                                               AuditEvent.instance_id.in_(ids))
+            .group_by(AuditEvent.instance_id)).all())
+        assert set(per_instance.values()) == {1} and len(per_instance) == len(ids)
+        from engine.instances import current_data, load
+
+        for instance_id in ids[:50]:
+            assert current_data(load(db.session.get(ProcessInstance, instance_id)))["fired"] == 1
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="FOR UPDATE SKIP LOCKED across workers needs PostgreSQL")
+def test_four_workers_fire_a_thousand_timers_each_exactly_once(app):
+    with time_machine.travel(T0, tick=False) as clock:
+        ids = _start_many(app, 1000)
+        clock.move_to(T0 + timedelta(minutes=2))
+        fired = _fire_with_workers(app, 4)
+    assert sum(fired) == 1000
+    assert sum(1 for f in fired if f > 0) >= 2  # the work really was shared
+    _check_each_fired_once(app, ids)
+
+
+def test_workers_on_sqlite_fire_each_timer_once(app):
+    with time_machine.travel(T0, tick=False) as clock:
+        ids = _start_many(app, 60)
+        clock.move_to(T0 + timedelta(seconds=59))
+        assert _fire_with_workers(app, 2) == [0, 0]
+        clock.move_to(T0 + timedelta(minutes=2))
+        fired = _fire_with_workers(app, 2)
+    assert sum(fired) == 60
+    _check_each_fired_once(app, ids)
+
+
+def test_instance_tasks_go_through_the_same_task_endpoints(app, api):
+    process = TIMER_PROCESS.replace('<bpmn:scriptTask id="count"', '<bpmn:userTask id="ack" name="确认" '
+                                    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" camunda:candidateGroups="agent"/>'
+                                    '<bpmn:scriptTask id="count"').replace(
+        '<bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="count"/>',
+        '<bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="ack"/>'
+        '<bpmn:sequenceFlow id="f5" sourceRef="ack" targetRef="count"/>')
+    with app.app_context():
+        definitions.deploy(db.session, {"reminder.bpmn": process}, user="test")
+        db.session.commit()
+    with time_machine.travel(T0, tick=False) as clock:
+        res = api.post("admin1", "/api/processes/reminder/instances", json={"data": {"note": "hi"}})
+        assert res.status_code == 201
+        instance_id = res.get_json()["id"]
+        view = api.get("admin1", f"/api/instances/{instance_id}").get_json()
+        assert view["status"] == "running" and view["tasks"] == []
+        assert datetime.fromisoformat(view["next_timer_at"]) == T0 + timedelta(minutes=1)
+        clock.move_to(T0 + timedelta(minutes=1, seconds=1))
+        with app.app_context():
+            assert timers.run_due(sessionmaker(bind=db.engine)) == 1
+    view = api.get("admin1", f"/api/instances/{instance_id}").get_json()
+    assert [t["bpmn_id"] for t in view["tasks"]] == ["ack"]
+    assert view["data"]["note"] == "hi"
+    items = api.get("agent1", f"/api/tasks?instance={instance_id}").get_json()["items"]
+    res = api.post("agent1", f"/api/tasks/{items[0]['id']}/complete", json={"data": {}})
+    assert res.status_code == 200
+    view = api.get("admin1", f"/api/instances/{instance_id}").get_json()
+    assert view["status"] == "completed" and view["data"]["fired"] == 1
+    with app.app_context():
+        row = db.session.get(HumanTask, items[0]["id"])
+        assert row.state == TaskState.COMPLETED and row.completed_by == "agent1"

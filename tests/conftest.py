@@ -1,0 +1,147 @@
+"""Fixtures: ``app`` (a fresh database per test: roles, demo users, bundled processes
+deployed), ``client``, ``runner``, ``db_session`` and ``api`` (JSON calls as a user).
+
+SQLite (the default): the seeded database is built once per run and copied for
+each test. PostgreSQL (``DATABASE_URL=postgresql+psycopg://…``): tables are
+dropped, created and seeded for each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine import definitions, users
+from webforms import create_app
+from webforms.cli import read_bundle
+from webforms.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+users.set_hash_cost(2**4)  # scrypt at full cost makes every fixture slow; the algorithm is the same
+
+
+def bundle() -> dict[str, bytes]:
+    return read_bundle([str(ROOT / "bpmn"), str(ROOT / "rules")])
+
+
+def seed() -> None:
+    """Roles, demo users and the bundled processes, in the current app's database."""
+    db.create_all()
+    users.add_demo_users(db.session)
+    definitions.deploy(db.session, bundle(), user="tests", note="bundled")
+    db.session.commit()
+
+
+def _config(uri: str) -> dict:
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("seed") / "seed.sqlite"
+    app = create_app(_config(f"sqlite:///{path}"))
+    with app.app_context():
+        seed()
+        db.session.remove()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def app(request, tmp_path):
+    if ON_POSTGRES:
+        app = create_app(_config(DATABASE_URL))
+        with app.app_context():
+            db.drop_all()
+            seed()
+            db.session.remove()
+    else:
+        path = tmp_path / "desk.sqlite"
+        shutil.copy(request.getfixturevalue("seeded_sqlite"), path)
+        app = create_app(_config(f"sqlite:///{path}"))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app):
+    with app.app_context():
+        yield db.session
+
+
+class Api:
+    """JSON calls to /api as a named demo user (a bearer token per user, fetched once)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def token(self, username: str) -> str:
+        if username not in self.tokens:
+            res = self.client.post("/api/tokens", json={"username": username, "password": "demo"})
+            assert res.status_code == 201, res.get_json()
+            self.tokens[username] = res.get_json()["token"]
+        return self.tokens[username]
+
+    def _headers(self, username: str) -> dict:
+        return {"Authorization": f"Bearer {self.token(username)}"}
+
+    def get(self, username: str, path: str, **kwargs):
+        return self.client.get(path, headers=self._headers(username), **kwargs)
+
+    def post(self, username: str, path: str, json=None, **kwargs):
+        return self.client.post(path, headers=self._headers(username), json=json, **kwargs)
+
+    # the desk's usual moves, each asserting success
+    def new_ticket(self, username: str = "agent1", **fields) -> dict:
+        data = {
+            "type": "incident", "channel": "phone", "title": "核心交换机端口故障",
+            "description": "三楼机房核心交换机 Gi0/1 端口频繁 down", "reporter_name": "王工",
+            "organisation": "市人民医院信息科", "phone": "13800000000", "email": "wang@example.cn",
+            "occurred_at": "2026-11-23T08:30:00+08:00",
+        }  # fmt: skip
+        data.update(fields)
+        res = self.post(username, "/api/tickets", json=data)
+        assert res.status_code == 201, res.get_json()
+        return res.get_json()
+
+    def task(self, username: str, number: str, bpmn_id: str) -> dict:
+        res = self.get(username, f"/api/tasks?scope=group&ticket={number}")
+        assert res.status_code == 200, res.get_json()
+        found = [t for t in res.get_json()["items"] if t["bpmn_id"] == bpmn_id]
+        assert found, f"{username} sees no {bpmn_id} on {number}: {res.get_json()['items']}"
+        return found[0]
+
+    def complete(self, username: str, number: str, bpmn_id: str, **data) -> dict:
+        task = self.task(username, number, bpmn_id)
+        res = self.post(username, f"/api/tasks/{task['id']}/complete", json={"data": data})
+        assert res.status_code == 200, res.get_json()
+        return res.get_json()
+
+    def ticket(self, number: str, username: str = "lead1") -> dict:
+        res = self.get(username, f"/api/tickets/{number}")
+        assert res.status_code == 200, res.get_json()
+        return res.get_json()
+
+
+@pytest.fixture
+def api(client) -> Api:
+    return Api(client)

@@ -1,0 +1,150 @@
+"""Signing in and out, and the decorator every page uses to check login and role.
+
+Flask-Login keeps the engine's ``User`` behind a small ``Staff`` wrapper: the
+engine model stays free of Flask, and views pass ``staff.user`` to the engine.
+``engine.users.authenticate`` checks the password and the lockout; a failed try
+is committed so the failed-login counter survives the request.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired
+
+from engine import users
+from engine.errors import Forbidden
+from engine.models import User
+
+from .extensions import db, login_manager
+from .i18n import engine_text, is_english, safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+class Staff(UserMixin):
+    """The signed-in person as Flask-Login sees them; ``user`` is the engine's row."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.user.active)
+
+    def __getattr__(self, name: str):
+        return getattr(self.user, name)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[InputRequired()])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> Staff | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return Staff(user) if user is not None and user.active else None
+
+
+def staff() -> User:
+    """The engine user behind the current request."""
+    return current_user.user
+
+
+def staff_required(*roles: str):
+    """Require a signed-in user, and one of ``roles`` when given (403 otherwise)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and not current_user.user.has_role(*roles):
+                raise Forbidden("您没有访问该页面的权限 / you are not allowed to open this page")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = users.authenticate(db.session, form.username.data, form.password.data)
+        except Forbidden as exc:
+            db.session.commit()  # keep the failed-login counter and the lock
+            error = engine_text(exc.message)
+        else:
+            db.session.commit()
+            login_user(Staff(user))
+            return redirect(safe_next(request.args.get("next"), url_for("inbox.index")))
+    elif request.method == "POST":
+        error = _("Enter your username and password.")
+    status = 401 if error else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+# the sidebar: (section, endpoint, label, icon, roles that see it; none = everyone)
+NAVIGATION = (
+    ("inbox", "inbox.index", _l("Inbox"), "inbox", ()),
+    ("new", "tickets.new", _l("New ticket"), "plus", ("agent", "lead", "admin")),
+    ("tickets", "tickets.index", _l("Tickets"), "list", ()),
+    ("processes", "processes.index", _l("Processes / versions"), "flow", ("process_owner", "admin")),
+)
+SECTIONS = {"taskpages": "inbox", "tickets.new": "new", "tickets.create": "new"}
+
+
+def _section(endpoint: str | None) -> str:
+    endpoint = endpoint or ""
+    blueprint = endpoint.split(".")[0]
+    return SECTIONS.get(endpoint) or SECTIONS.get(blueprint) or blueprint
+
+
+@bp.app_context_processor
+def navigation() -> dict:
+    """The sidebar entries the signed-in user may open; areas not built yet show greyed out."""
+    if not current_user.is_authenticated:
+        return {"nav_items": []}
+    user = current_user.user
+    here = _section(request.endpoint)
+    items = [
+        {
+            "url": url_for(endpoint) if endpoint in current_app.view_functions else None,
+            "label": label,
+            "icon": icon,
+            "active": section == here,
+        }
+        for section, endpoint, label, icon, roles in NAVIGATION
+        if not roles or user.has_role(*roles)
+    ]
+    names = sorted((r.name_en if is_english() else r.name) for r in user.roles)
+    return {"nav_items": items, "user_roles": " · ".join(names)}
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    app.register_blueprint(bp)

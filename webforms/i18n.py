@@ -1,0 +1,88 @@
+"""Languages: Simplified Chinese by default, English on request, remembered in the session.
+
+Every string on a page goes through Flask-Babel (msgids in English, the zh_CN
+catalog in ``translations/``). Engine messages arrive bilingual ("中文 / English");
+``engine_text`` shows the half that matches the page's language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+
+from .extensions import babel
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+DEFAULT = "zh_CN"
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def is_english() -> bool:
+    return str(get_locale()) == "en"
+
+
+def engine_text(message: str | None) -> str:
+    """The page language's half of an engine message like "已完成 / already done"."""
+    if not message:
+        return ""
+    chinese, sep, english = message.partition(" / ")
+    if not sep:
+        return message
+    return english if is_english() else chinese
+
+
+def local_time(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A UTC datetime shown in the desk's time zone (BABEL_DEFAULT_TIMEZONE)."""
+    return format_datetime(value, fmt) if value else "—"
+
+
+def duration(value: timedelta | None) -> str:
+    """An elapsed time as "2h 05m" or "1d 3h" (in the page's language)."""
+    if value is None:
+        return "—"
+    minutes = max(0, int(value.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _("%(d)dd %(h)dh", d=days, h=hours)
+    return _("%(h)dh %(m)02dm", h=hours, m=minutes)
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths are followed after a redirect."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return fallback
+    return target
+
+
+@bp.post("/lang")
+def switch():
+    """Remember the chosen language and go back to the page the switch was on."""
+    lang = request.form.get("lang", DEFAULT)
+    session["lang"] = lang if lang in LANGUAGES else DEFAULT
+    return redirect(safe_next(request.form.get("next"), url_for("inbox.index")))
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("DESK_TIMEZONE", "Asia/Shanghai"))
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters["engine_text"] = engine_text
+    app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.context_processor(lambda: {"current_locale": str(get_locale()), "is_english": is_english()})
+    app.register_blueprint(bp)

@@ -1,0 +1,45 @@
+// The ticket page's diagram: the ticket's own version in bpmn-js, with the path it took.
+import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
+
+const MARKERS = { completed: "path-done", current: "path-current", flows: "path-taken" };
+
+async function show(container, xml, marks) {
+  const viewer = new NavigatedViewer({ container });
+  await viewer.importXML(xml);
+  const canvas = viewer.get("canvas");
+  const registry = viewer.get("elementRegistry");
+  const processes = viewer
+    .getDefinitions()
+    .rootElements.filter((e) => e.$type === "bpmn:Process")
+    .map((p) => p.id);
+  for (const pid of processes) {
+    const mark = marks[pid];
+    if (!mark) continue;
+    for (const [kind, marker] of Object.entries(MARKERS)) {
+      for (const id of mark[kind] || []) {
+        if (registry.get(id)) canvas.addMarker(id, marker);
+      }
+    }
+  }
+  canvas.zoom("fit-viewport", "auto");
+  container.dataset.ready = "true";
+  return viewer;
+}
+
+async function main() {
+  const source = document.getElementById("diagram-data");
+  if (!source) return;
+  const data = JSON.parse(source.textContent);
+  const files = Object.fromEntries(data.files.map((f) => [f.name, f.xml]));
+  for (const container of document.querySelectorAll(".diagram[data-file]")) {
+    try {
+      await show(container, files[container.dataset.file], data.marks);
+    } catch (error) {
+      container.dataset.ready = "error";
+      container.textContent = String(error && error.message ? error.message : error);
+    }
+  }
+  document.body.dataset.diagramReady = "true";
+}
+
+main();
