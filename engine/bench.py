@@ -74,7 +74,7 @@ def _engine_run(session_factory, tickets: int) -> tuple[list[float], list[int], 
                 with session.begin():
                     instance = session.get(ProcessInstance, instance_id)
                     state_sizes.append(len(instance.state))
-                    full_sizes.append(len(full_serialization(instances.load(instance)).encode()))
+                    full_sizes.append(len(full_serialization(instances.read(instance)).encode()))
     return times, state_sizes, full_sizes
 
 

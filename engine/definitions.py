@@ -235,7 +235,7 @@ def list_versions(session: Session, key: str | None = None) -> list[ProcessVersi
 
 def specs_of(version: ProcessVersion):
     """The restored ``(spec, subprocess_specs)`` of a version (cached; versions never change)."""
-    return load_spec(version.id, version.content_hash, version.spec)
+    return load_spec(version.id, version.content_hash, lambda: version.spec)
 
 
 def retire(session: Session, version: ProcessVersion) -> None:

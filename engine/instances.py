@@ -10,6 +10,10 @@ once; on any error it rolls back and nothing has changed.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -38,16 +42,48 @@ def lock(session: Session, instance_id: int) -> ProcessInstance:
     """
     stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=ProcessInstance)
     instance = session.scalars(stmt.execution_options(populate_existing=True)).first()
     if instance is None:
         raise NotFound(f"流程实例 {instance_id} 不存在 / no instance {instance_id}")
     return instance
 
 
+# Workflows this process saved last, keyed by instance id, with a digest of the state
+# they were saved as. Restoring a workflow is most of a step's cost; when the stored
+# state is byte-for-byte what we saved, the object we already hold is that workflow.
+# An entry is taken out while in use (one writer per instance holds the lock anyway)
+# and put back by ``_save``; a rolled-back save leaves a digest the database never
+# had, so the stale object is never used.
+_workflows: OrderedDict[int, tuple[bytes, BpmnWorkflow]] = OrderedDict()
+_workflows_lock = threading.Lock()
+WORKFLOW_CACHE_SIZE = 256
+
+
+def _digest(state: bytes) -> bytes:
+    return hashlib.blake2b(state, digest_size=16).digest()
+
+
 def load(instance: ProcessInstance) -> BpmnWorkflow:
+    """The instance's workflow, for changing it: call only with the instance locked."""
+    with _workflows_lock:
+        cached = _workflows.pop(instance.id, None)
+    if cached is not None and cached[0] == _digest(instance.state) and cached[1].spec is definitions.specs_of(instance.version)[0]:
+        return cached[1]
+    return read(instance)
+
+
+def read(instance: ProcessInstance) -> BpmnWorkflow:
+    """A fresh copy of the instance's workflow from its stored state (for reading)."""
     spec, subprocess_specs = definitions.specs_of(instance.version)
     return load_workflow(instance.state, spec, subprocess_specs, sandbox.script_engine())
+
+
+def _remember(instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    with _workflows_lock:
+        _workflows[instance.id] = (_digest(instance.state), workflow)
+        while len(_workflows) > WORKFLOW_CACHE_SIZE:
+            _workflows.popitem(last=False)
 
 
 def _run(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
@@ -104,7 +140,8 @@ def current_data(workflow: BpmnWorkflow) -> dict:
 
 
 def _ticket_of(session: Session, instance: ProcessInstance) -> Ticket | None:
-    return session.scalars(select(Ticket).where(Ticket.instance_id == instance.id)).first()
+    with session.no_autoflush:
+        return session.scalars(select(Ticket).where(Ticket.instance_id == instance.id)).first()
 
 
 def _save(
@@ -116,7 +153,9 @@ def _save(
     sla_events: list[tuple[str, str]],
 ) -> None:
     at = now()
+    ticket = _ticket_of(session, instance)  # before the state changes: no autoflush of the blob twice
     instance.state = dump_state(workflow)
+    _remember(instance, workflow)
     instance.revision = (instance.revision or 0) + 1
     instance.updated_at = at
     instance.last_error = None
@@ -126,7 +165,6 @@ def _save(
         instance.next_timer_at = None
     else:
         instance.next_timer_at = next_timer_at(workflow)
-    ticket = _ticket_of(session, instance)
     tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
     if ticket is not None:
         ready_rows = list(
@@ -148,7 +186,6 @@ def _save(
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
-    session.flush()
 
 
 # --- starting ------------------------------------------------------------------------

@@ -121,9 +121,9 @@ class ProcessVersion(Base):
     key: Mapped[str] = mapped_column(String(120), index=True)
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(200), default="")
-    files: Mapped[dict] = mapped_column(JSON)  # {filename: xml text}
+    files: Mapped[dict] = mapped_column(JSON, deferred=True)  # {filename: xml text}
     content_hash: Mapped[str] = mapped_column(String(64))
-    spec: Mapped[str] = mapped_column(Text)
+    spec: Mapped[str] = mapped_column(Text, deferred=True)  # read once per process, see serialization
     note: Mapped[str] = mapped_column(Text, default="")
     deployed_by: Mapped[str] = mapped_column(String(80), default="system")
     deployed_at: Mapped[datetime] = mapped_column(default=now)
@@ -148,7 +148,7 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now)
     completed_at: Mapped[datetime | None]
 
-    version: Mapped[ProcessVersion] = relationship(lazy="joined")
+    version: Mapped[ProcessVersion] = relationship()
 
 
 class HumanTask(Base):

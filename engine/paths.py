@@ -36,7 +36,7 @@ def visited(session: Session, instance: ProcessInstance) -> dict[str, dict[str, 
     layout = _layout(instance.version)
     marks: dict[str, dict[str, set]] = defaultdict(lambda: {"completed": set(), "current": set(), "flows": set()})
     steps: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    workflow = instances.load(instance)
+    workflow = instances.read(instance)
     for wf in (workflow, *workflow.subprocesses.values()):
         for task in wf.tasks.values():
             bpmn_id = task.task_spec.bpmn_id

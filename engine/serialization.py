@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -71,7 +72,7 @@ _spec_cache: dict[tuple[int, str], tuple] = {}
 _spec_lock = threading.Lock()
 
 
-def load_spec(version_id: int, content_hash: str, spec_json: str):
+def load_spec(version_id: int, content_hash: str, spec_json: Callable[[], str]):
     """The restored ``(spec, subprocess_specs)`` of a version, built once per process.
 
     Versions never change once deployed, so the cache needs no invalidation.
@@ -79,7 +80,7 @@ def load_spec(version_id: int, content_hash: str, spec_json: str):
     key = (version_id, content_hash)
     cached = _spec_cache.get(key)
     if cached is None:
-        raw = json.loads(spec_json)
+        raw = json.loads(spec_json())
         cached = (
             serializer.from_dict(raw["spec"]),
             {name: serializer.from_dict(d) for name, d in raw["subprocess_specs"].items()},
@@ -100,7 +101,7 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
         dct.pop(key, None)
     dct[serializer.VERSION_KEY] = serializer.VERSION
     text = json.dumps(dct, cls=serializer._encoder_cls, separators=(",", ":"))
-    return gzip.compress(text.encode("utf-8"), compresslevel=5)
+    return gzip.compress(text.encode("utf-8"), compresslevel=1)  # level 1: ~2x faster than 5, ~10 % larger
 
 
 def full_serialization(workflow: BpmnWorkflow) -> str:

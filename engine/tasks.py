@@ -136,7 +136,6 @@ def sync(
         else:
             row.state = TaskState.CANCELLED
         row.completed_at = row.completed_at or at
-    session.flush()
     return created
 
 

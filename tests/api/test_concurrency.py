@@ -107,10 +107,10 @@ def _check_each_fired_once(app, ids: list[int]) -> None:
                                                                AuditEvent.instance_id.in_(ids))
             .group_by(AuditEvent.instance_id)).all())
         assert set(per_instance.values()) == {1} and len(per_instance) == len(ids)
-        from engine.instances import current_data, load
+        from engine.instances import current_data, read
 
         for instance_id in ids[:50]:
-            assert current_data(load(db.session.get(ProcessInstance, instance_id)))["fired"] == 1
+            assert current_data(read(db.session.get(ProcessInstance, instance_id)))["fired"] == 1
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="FOR UPDATE SKIP LOCKED across workers needs PostgreSQL")

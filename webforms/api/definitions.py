@@ -46,7 +46,7 @@ def start_instance(key: str):
 @token_required()
 def get_instance(instance_id: int):
     instance = instances.get(db.session, instance_id)
-    workflow = instances.load(instance)
+    workflow = instances.read(instance)
     data = Instance(exclude=("tasks", "data")).dump(instance)
     data["data"] = _jsonable(instances.current_data(workflow))
     from engine.models import HumanTask, TaskState
