@@ -172,6 +172,7 @@ def start_in_process_worker(app) -> threading.Event:
         factory = sessionmaker(bind=db.engine)
     thread = threading.Thread(target=timers.work, args=(factory, stop), name="desk-timers", daemon=True)
     thread.start()
+    app.logger.warning("in-process timer worker started (pid %s)", os.getpid())
     return stop
 
 
