@@ -81,6 +81,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")

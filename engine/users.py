@@ -130,7 +130,9 @@ def authenticate(session: Session, username: str, password: str) -> User:
     if user.locked_until and user.locked_until > at:
         raise Forbidden("尝试次数过多，请一分钟后再试 / too many attempts, try again in a minute")
     if not check_password(user.password_hash, password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
+        recent = user.last_failed_at is not None and at - user.last_failed_at < LOCK_WINDOW
+        user.failed_logins = (user.failed_logins or 0) + 1 if recent else 1
+        user.last_failed_at = at
         if user.failed_logins >= LOCK_AFTER:
             user.locked_until = at + LOCK_WINDOW
             user.failed_logins = 0

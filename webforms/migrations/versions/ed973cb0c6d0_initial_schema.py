@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1ffb2e5c7fe3
+Revision ID: ed973cb0c6d0
 Revises: 
-Create Date: 2026-11-23 10:17:51.606807
+Create Date: 2026-11-23 10:24:24.149250
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import engine.db
 
 
 # revision identifiers, used by Alembic.
-revision = '1ffb2e5c7fe3'
+revision = 'ed973cb0c6d0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -59,6 +59,7 @@ def upgrade():
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('last_failed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('locked_until', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('username', name=op.f('uq_user_username'))
