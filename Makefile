@@ -20,7 +20,7 @@ assets: install
 	@if [ -f package.json ]; then npm install --no-audit --no-fund --silent && npm run --silent build; fi
 
 translations: install
-	@if [ -d webforms/translations ]; then $(BIN)/pybabel compile -q -d webforms/translations; fi
+	@if [ -d webforms/translations ]; then $(BIN)/pybabel -q compile -d webforms/translations; fi
 
 db: install assets translations
 	$(BIN)/desk init --demo

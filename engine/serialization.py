@@ -17,16 +17,29 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 
 
 class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
-    """Accepts already-restored spec objects, so a version's spec is rebuilt once, not per load.
+    """Leaves specs out of instance state, and takes already-restored specs back in.
 
-    Restoring specs is most of the cost of loading a workflow, and specs are
-    read-only templates that SpiffWorkflow itself shares between workflows.
+    A version's spec is converted once at deploy and restored once per process;
+    converting or restoring it on every step was most of a step's cost. Specs
+    are read-only templates that SpiffWorkflow itself shares between workflows.
     """
+
+    dumping_state = threading.local()  # per thread: set while dumping instance state
+
+    def to_dict(self, workflow):
+        if not getattr(self.dumping_state, "on", False):
+            return super().to_dict(workflow)
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
 
     def from_dict(self, dct):
         spec = dct.get("spec")
@@ -43,8 +56,28 @@ class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class _FinishedTaskConverter(TaskConverter):
+    """Remembers the dict of a COMPLETED task, which no later step changes.
+
+    The engine keeps the workflow it saved last in memory (``instances.load``), so
+    on the next save most of the tree is already converted; a task whose state
+    change time or children differ from what was remembered is converted again.
+    """
+
+    def to_dict(self, task):
+        if task.state != TaskState.COMPLETED:
+            return super().to_dict(task)
+        key = (task.last_state_change, tuple(task._children))
+        memo = getattr(task, "_desk_dict", None)
+        if memo is None or memo[0] != key:
+            memo = (key, super().to_dict(task))
+            task._desk_dict = memo
+        return memo[1]
+
+
 _config = dict(DEFAULT_CONFIG)
 _config[BpmnWorkflow] = _SharedSpecWorkflowConverter
+_config[Task] = _FinishedTaskConverter
 _registry = BpmnWorkflowSerializer.configure(_config)
 # datetime is registered by SpiffWorkflow itself; form data and scripts may also hold these.
 _registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
@@ -53,8 +86,6 @@ _registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["va
 _registry.register(timedelta, lambda v: {"seconds": v.total_seconds()}, lambda v: timedelta(seconds=v["seconds"]))
 
 serializer = BpmnWorkflowSerializer(_registry)
-
-_SPEC_KEYS = ("spec", "subprocess_specs")
 
 
 def dump_spec(spec, subprocess_specs: dict) -> str:
@@ -93,12 +124,12 @@ def load_spec(version_id: int, content_hash: str, spec_json: Callable[[], str]):
 def dump_state(workflow: BpmnWorkflow) -> bytes:
     """The workflow's state without its spec, gzip'd JSON."""
     serializer.registry._encoder_mode = True
+    _SharedSpecWorkflowConverter.dumping_state.on = True
     try:
         dct = serializer.to_dict(workflow)
     finally:
         serializer.registry._encoder_mode = False
-    for key in _SPEC_KEYS:
-        dct.pop(key, None)
+        _SharedSpecWorkflowConverter.dumping_state.on = False
     dct[serializer.VERSION_KEY] = serializer.VERSION
     text = json.dumps(dct, cls=serializer._encoder_cls, separators=(",", ":"))
     return gzip.compress(text.encode("utf-8"), compresslevel=1)  # level 1: ~2x faster than 5, ~10 % larger

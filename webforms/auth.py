@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
@@ -68,9 +69,11 @@ def staff_required(*roles: str):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
+                if request.headers.get("HX-Request"):  # a partial refresh: send the whole page to sign in
+                    return "", 401, {"HX-Redirect": url_for("auth.login")}
                 return login_manager.unauthorized()
             if roles and not current_user.user.has_role(*roles):
-                raise Forbidden("您没有访问该页面的权限 / you are not allowed to open this page")
+                raise Forbidden(_("You are not allowed to open this page."))
             return view(*args, **kwargs)
 
         return wrapper
@@ -142,7 +145,15 @@ def navigation() -> dict:
     return {"nav_items": items, "user_roles": " · ".join(names)}
 
 
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error: CSRFError):
+    """A form without a valid token: usually a page left open past the session's life."""
+    message = _("This page has expired or the form was not sent from the desk. Reload the page and try again.")
+    return render_template("error.html", error=None, message=message, status=400), 400
+
+
 def init_app(app) -> None:
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")

@@ -1,7 +1,8 @@
 """Languages: Simplified Chinese by default, English on request, remembered in the session.
 
-Every string on a page goes through Flask-Babel (msgids in English, the zh_CN
-catalog in ``translations/``). Engine messages arrive bilingual ("中文 / English");
+Every string on a page goes through Flask-Babel: msgids in English, the zh_CN
+catalog in ``translations/zh_Hans_CN`` (Babel expands zh_CN to zh_Hans_CN and
+looks catalogs up by that name). Engine messages arrive bilingual ("中文 / English");
 ``engine_text`` shows the half that matches the page's language.
 """
 
@@ -18,13 +19,20 @@ from .extensions import babel
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT = "zh_CN"
+# Babel spells Simplified Chinese with its script, and looks its catalog up by that name
+BABEL_LOCALES = {"zh_CN": "zh_Hans_CN", "en": "en"}
 
 bp = Blueprint("i18n", __name__)
 
 
-def select_locale() -> str:
+def language() -> str:
+    """The page language the user chose ("zh_CN" or "en")."""
     lang = session.get("lang")
     return lang if lang in LANGUAGES else DEFAULT
+
+
+def select_locale() -> str:
+    return BABEL_LOCALES[language()]
 
 
 def is_english() -> bool:
@@ -63,7 +71,7 @@ def safe_next(target: str | None, fallback: str) -> str:
     if not target:
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
+    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
         return fallback
     return target
 
@@ -77,12 +85,12 @@ def switch():
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", BABEL_LOCALES[DEFAULT])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("DESK_TIMEZONE", "Asia/Shanghai"))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["engine_text"] = engine_text
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
-    app.context_processor(lambda: {"current_locale": str(get_locale()), "is_english": is_english()})
+    app.context_processor(lambda: {"current_locale": language(), "is_english": is_english()})
     app.register_blueprint(bp)

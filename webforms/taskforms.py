@@ -2,7 +2,8 @@
 
 ``form_class`` makes a WTForms form class from the task's field definitions
 (``engine.forms.FieldDef``); ``instructions`` renders the step's documentation
-(the standard phrases, 标准话术) with the ticket's data.
+(the standard phrases, 标准话术) with the ticket's data; ``catalog`` and
+``display`` say what a version's forms call fields and values, for the timeline.
 
 The form renders the fields with their HTML5 attributes and carries the CSRF
 token. It does not decide what is valid: ``engine.instances.complete`` validates
@@ -15,17 +16,38 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dataclasses import dataclass
+
 from flask_babel import get_timezone
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
+from engine import definitions, forms, tickets
 from engine.forms import FieldDef
+from engine.models import ProcessVersion
 
-BOOLEAN_CHOICES = [("true", _l("Yes")), ("false", _l("No"))]
+from .i18n import local_time
+
+try:  # WTForms 3.3 declares options as SelectChoice and deprecates tuples
+    from wtforms import SelectChoice as _SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    _SelectChoice = None
+
+
+def _choices(pairs) -> list:
+    """(value, label) pairs as the installed WTForms wants its options."""
+    if _SelectChoice is None:  # pragma: no cover
+        return list(pairs)
+    return [_SelectChoice(value, label) for value, label in pairs]
+
+
+RADIO_MAX = 4  # an enum with this few options shows as buttons: one click, no menu to open
+BOOLEAN_CHOICES = (("true", _l("Yes")), ("false", _l("No")))
 
 
 PREFIX = "f_"  # attribute names; the HTML name is the field id, so "data" or "errors" are fine too
@@ -44,14 +66,16 @@ class TaskForm(FlaskForm):
         return [(fd, self.field(fd.id)) for fd in self.defs]
 
 
-class _FreeSelect(SelectField):
+class FreeSelectField(SelectField):
     """A select that renders choices but leaves judging the value to the engine."""
 
     def pre_validate(self, form) -> None:
         pass
 
 
-class _FreeRadio(RadioField):
+class FreeRadioField(RadioField):
+    """Radio buttons that, like ``FreeSelectField``, leave judging the value to the engine."""
+
     def pre_validate(self, form) -> None:
         pass
 
@@ -76,15 +100,15 @@ def _field(fd: FieldDef, users: dict[str, list[tuple[str, str]]], radios: set[st
     common = {"label": fd.label, "name": fd.id, "id": f"f-{fd.id}", "render_kw": attrs, "default": fd.default}
     if fd.widget == "user":
         choices = [("", _l("— choose —")), *users.get(fd.role or "", [])]
-        return _FreeSelect(choices=choices, **common)
+        return FreeSelectField(choices=_choices(choices), **common)
     if fd.type == "enum":
-        if fd.widget == "radio" or fd.id in radios:
+        if fd.widget == "radio" or fd.id in radios or (fd.widget != "select" and len(fd.options) <= RADIO_MAX):
             attrs.pop("placeholder", None)
-            return _FreeRadio(choices=list(fd.options), **common)
-        return _FreeSelect(choices=[("", _l("— choose —")), *fd.options], **common)
+            return FreeRadioField(choices=_choices(fd.options), **common)
+        return FreeSelectField(choices=_choices([("", _l("— choose —")), *fd.options]), **common)
     if fd.type == "boolean":
         attrs.pop("placeholder", None)
-        return _FreeRadio(choices=BOOLEAN_CHOICES, **common)
+        return FreeRadioField(choices=_choices(BOOLEAN_CHOICES), **common)
     if fd.type == "long":
         return StringField(widget=NumberInput(step=1), **common)
     if fd.type == "date":
@@ -105,7 +129,9 @@ def form_class(
     """A new form class with one field per definition, in the diagram's order.
 
     ``users`` maps a role code to ``(username, display name)`` choices for user
-    pickers; ``radios`` names enum fields shown as radio buttons.
+    pickers; ``radios`` names enum fields shown as radio buttons whatever their
+    size (short enums are buttons anyway, unless the diagram asks for
+    ``widget=select``).
     """
     attrs = {PREFIX + fd.id: _field(fd, users or {}, set(radios)) for fd in defs}
     attrs["defs"] = tuple(defs)
@@ -161,3 +187,52 @@ def instructions(text: str | None, context: dict) -> str:
         return _instructions_env.from_string(text).render(context)
     except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError):
         return text
+
+
+# --- what a version's forms call things ------------------------------------------
+
+
+@dataclass
+class Catalog:
+    """What a version's forms call things: field labels per step, option names per field."""
+
+    steps: dict[str, dict[str, FieldDef]]
+    options: dict[str, dict[str, str]]
+    documentation: dict[str, str]
+
+
+_catalogs: dict[tuple[int, str], Catalog] = {}
+
+
+def catalog(version: ProcessVersion) -> Catalog:
+    key = (version.id, version.content_hash)
+    if key not in _catalogs:
+        spec, subprocess_specs = definitions.specs_of(version)
+        steps: dict[str, dict[str, FieldDef]] = {}
+        options: dict[str, dict[str, str]] = {}
+        documentation: dict[str, str] = {}
+        for process in (spec, *subprocess_specs.values()):
+            for task_spec in process.task_specs.values():
+                defs = forms.field_defs(getattr(task_spec, "form", None))
+                if task_spec.bpmn_id and defs:
+                    steps[task_spec.bpmn_id] = {fd.id: fd for fd in defs}
+                    documentation[task_spec.bpmn_id] = getattr(task_spec, "documentation", None) or ""
+                for fd in defs:
+                    options.setdefault(fd.id, {}).update(dict(fd.options))
+        _catalogs[key] = Catalog(steps, options, documentation)
+    return _catalogs[key]
+
+
+def display(value, fd: FieldDef | None, options: dict[str, str], people: dict[str, str]) -> str:
+    """A submitted value as a person reads it: option names, yes/no, local times, display names."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    if fd is not None and fd.type == "date":
+        parsed = tickets.parse_time(text)
+        return local_time(parsed) if parsed else text
+    if fd is not None and fd.widget == "user":
+        return people.get(text, text)
+    return options.get(text, text)

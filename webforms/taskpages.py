@@ -34,7 +34,7 @@ def user_choices(defs: list[FieldDef]) -> dict[str, list[tuple[str, str]]]:
 
 def process_data(row: HumanTask) -> dict:
     """The data the task carries (what earlier steps entered), for defaults and instructions."""
-    workflow = instances.load(row.instance)
+    workflow = instances.read(row.instance)
     task = tasks.find_task(workflow, row.task_guid)
     return dict(task.data) if task is not None else instances.current_data(workflow)
 

@@ -16,16 +16,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine import audit, definitions, forms, instances, paths, tasks, tickets
+from engine import audit, definitions, instances, paths, tasks, tickets
 from engine.clock import now
 from engine.errors import Invalid
 from engine.forms import FieldDef
-from engine.models import HumanTask, ProcessVersion, SlaClock, TaskState, Ticket, TicketStatus, User
+from engine.models import HumanTask, Role, SlaClock, TaskState, Ticket, TicketStatus, User
 
 from . import taskforms
 from .auth import staff, staff_required
 from .extensions import db
-from .i18n import local_time
+from .i18n import is_english, local_time
+from .taskforms import Catalog, catalog, display
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
@@ -42,7 +43,7 @@ INTAKE_GROUPS = (
 PER_PAGE = 20
 
 STATUS_NAMES = {
-    TicketStatus.OPEN: _l("Open"),
+    TicketStatus.OPEN: _l("In progress"),
     TicketStatus.RESOLVED: _l("Resolved"),
     TicketStatus.CLOSED: _l("Closed"),
 }
@@ -89,53 +90,10 @@ COMPLETENESS_LABELS = {
 }  # fmt: skip
 
 
-# --- the diagram's forms, for labels ------------------------------------------------
-
-
-@dataclass
-class Catalog:
-    """What a version's forms call things: field labels per step, option names per field."""
-
-    steps: dict[str, dict[str, FieldDef]]
-    options: dict[str, dict[str, str]]
-    documentation: dict[str, str]
-
-
-_catalogs: dict[tuple[int, str], Catalog] = {}
-
-
-def catalog(version: ProcessVersion) -> Catalog:
-    key = (version.id, version.content_hash)
-    if key not in _catalogs:
-        spec, subprocess_specs = definitions.specs_of(version)
-        steps: dict[str, dict[str, FieldDef]] = {}
-        options: dict[str, dict[str, str]] = {}
-        documentation: dict[str, str] = {}
-        for process in (spec, *subprocess_specs.values()):
-            for task_spec in process.task_specs.values():
-                defs = forms.field_defs(getattr(task_spec, "form", None))
-                if task_spec.bpmn_id and defs:
-                    steps[task_spec.bpmn_id] = {fd.id: fd for fd in defs}
-                    documentation[task_spec.bpmn_id] = getattr(task_spec, "documentation", None) or ""
-                for fd in defs:
-                    options.setdefault(fd.id, {}).update(dict(fd.options))
-        _catalogs[key] = Catalog(steps, options, documentation)
-    return _catalogs[key]
-
-
-def display(value, fd: FieldDef | None, options: dict[str, str], people: dict[str, str]) -> str:
-    """A submitted value as a person reads it: option names, yes/no, local times, display names."""
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if value is None or value == "":
-        return "—"
-    text = str(value)
-    if fd is not None and fd.type == "date":
-        parsed = tickets.parse_time(text)
-        return local_time(parsed) if parsed else text
-    if fd is not None and fd.widget == "user":
-        return people.get(text, text)
-    return options.get(text, text)
+def role_names(codes: list[str]) -> str:
+    """Role codes as the page's language names them."""
+    roles = {r.code: r for r in db.session.scalars(db.select(Role).where(Role.code.in_(codes or [])))}
+    return "、".join((roles[c].name_en if is_english() else roles[c].name) if c in roles else c for c in codes or [])
 
 
 def people() -> dict[str, str]:
@@ -173,7 +131,7 @@ def intake_groups(form) -> list[tuple[str, list]]:
     return groups
 
 
-def _intake_page(form, defs: list[FieldDef], doc: str, *, data: dict, invalid: Invalid | None = None, status=200):
+def _intake_page(form, doc: str, *, data: dict, invalid: Invalid | None = None, status: int = 200):
     groups = intake_groups(form)
     first = groups[0][1][0][0].id if groups else None
     return render_template(
@@ -192,7 +150,7 @@ def missing_labels(data: dict) -> list[str]:
 def new():
     defs, doc = intake_step()
     form = intake_form(defs)
-    return _intake_page(form, defs, doc, data={})
+    return _intake_page(form, doc, data={})
 
 
 @bp.post("/new")
@@ -204,7 +162,7 @@ def create():
         ticket = instances.create_ticket(db.session, data, user=staff())
     except Invalid as exc:
         db.session.rollback()
-        return _intake_page(intake_form(defs, request.form), defs, doc, data=data, invalid=exc, status=422)
+        return _intake_page(intake_form(defs, request.form), doc, data=data, invalid=exc, status=422)
     db.session.commit()
     flash(_("Ticket %(number)s registered.", number=ticket.number), "success")
     return redirect(url_for("tickets.show", number=ticket.number))
@@ -249,10 +207,9 @@ def contacts(prefix: str, limit: int = 8) -> list[dict]:
 @staff_required(*DESK_STAFF)
 def lookup():
     """Suggestions for the intake screen from earlier tickets (htmx)."""
-    prefix = next((request.args[k].strip() for k in ("q", "organisation", "reporter_name", "phone")
-                   if request.args.get(k, "").strip()), "")
-    found = contacts(prefix) if len(prefix) >= 1 else []
-    return render_template("tickets/_lookup.html", contacts=found, prefix=prefix)
+    typed = (request.args.get(name, "").strip() for name in ("q", *LOOKUP_FIELDS))
+    prefix = next((text for text in typed if text), "")
+    return render_template("tickets/_lookup.html", contacts=contacts(prefix) if prefix else [], prefix=prefix)
 
 
 # --- list and search -----------------------------------------------------------------------
@@ -321,25 +278,38 @@ class Entry:
     kind: str
 
 
+def _details(event, info: Catalog, names: dict[str, str]) -> list[tuple[str, str]]:
+    """What the person entered at that step, with the form's labels; the due time of an SLA event."""
+    if event.action.startswith("sla_"):
+        return [(_("Due"), local_time(tickets.parse_time((event.data or {}).get("due_at"))))]
+    if event.action not in ("create_ticket", "complete", "start"):
+        return []
+    fields = info.steps.get(event.bpmn_id or "", {})
+    details = []
+    for key, value in (event.data or {}).items():
+        if value is None or value == "":
+            continue
+        fd = fields.get(key)
+        label = fd.label if fd else str(FIELD_LABELS.get(key, key))
+        details.append((label, display(value, fd, info.options.get(key, {}), names)))
+    return details
+
+
 def timeline(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[Entry]:
+    """The audit trail of the ticket: who did what, when, with what."""
     entries = []
     for event in audit.history(db.session, ticket_id=ticket.id):
-        fields = info.steps.get(event.bpmn_id or "", {})
-        details = []
-        if event.action in ("create_ticket", "complete", "start"):
-            for key, value in (event.data or {}).items():
-                fd = fields.get(key)
-                label = fd.label if fd else str(FIELD_LABELS.get(key, key))
-                details.append((label, display(value, fd, info.options.get(key, {}), names)))
-        elif event.action.startswith("sla_"):
-            due = tickets.parse_time((event.data or {}).get("due_at"))
-            details.append((_("Due"), local_time(due)))
-        title = event.name
-        if event.action.startswith("sla_"):
-            title = str(CLOCK_NAMES.get(event.name, event.name))
-        kind = "alert" if event.action == "sla_breach" else "warn" if event.action == "sla_warning" else "step"
-        entries.append(Entry(event.at, names.get(event.actor, event.actor), str(ACTION_NAMES.get(event.action,
-                             event.action)), title, details, kind))
+        sla = event.action.startswith("sla_")
+        entries.append(
+            Entry(
+                at=event.at,
+                actor=names.get(event.actor, event.actor),
+                action=str(ACTION_NAMES.get(event.action, event.action)),
+                title=str(CLOCK_NAMES.get(event.name, event.name)) if sla else event.name,
+                details=_details(event, info, names),
+                kind={"sla_breach": "alert", "sla_warning": "warn"}.get(event.action, "step"),
+            )
+        )
     return entries
 
 
@@ -348,7 +318,7 @@ def record_fields(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[
     shown = []
     for key, label in FIELD_LABELS.items():
         value = getattr(ticket, key)
-        if value in (None, "") and key not in ("title", "description"):
+        if value in (None, "", False, 0) and key not in ("title", "description"):
             continue
         fd = labels.get(key)
         if key in ("resolved_by", "created_by", "engineer"):
@@ -367,10 +337,11 @@ def diagram(ticket: Ticket) -> dict:
     """The BPMN files of the ticket's own version that it ran in, with the path to mark."""
     version = ticket.instance.version
     marks = paths.visited(db.session, ticket.instance)
-    main = next((m["file"] for pid, m in marks.items() if pid == version.key), None)
-    files = [main] + sorted({m["file"] for m in marks.values() if m["file"]} - {main})
+    main = marks.get(version.key, {}).get("file")
+    ran_in = {m["file"] for m in marks.values() if m["file"] in (version.files or {})}
+    files = sorted(ran_in, key=lambda f: (f != main, f))  # the desk process first
     return {
-        "files": [{"name": f, "xml": version.files[f]} for f in files if f in (version.files or {})],
+        "files": [{"name": f, "xml": version.files[f]} for f in files],
         "marks": marks,
         "version": version.version,
     }
@@ -388,6 +359,6 @@ def show(number: str):
     return render_template(
         "tickets/show.html", ticket=ticket, fields=record_fields(ticket, info, names), clocks=clocks_of(ticket),
         timeline=timeline(ticket, info, names), open_tasks=open_tasks, may_do=lambda t: tasks.may_do(staff(), t),
-        diagram=diagram(ticket), status_names=STATUS_NAMES, names=names,
+        diagram=diagram(ticket), status_names=STATUS_NAMES, names=names, role_names=role_names,
         missing=[str(COMPLETENESS_LABELS.get(m, m)) for m in ticket.missing_fields or []],
     )

@@ -8,11 +8,10 @@ async function show(container, xml, marks) {
   await viewer.importXML(xml);
   const canvas = viewer.get("canvas");
   const registry = viewer.get("elementRegistry");
-  const processes = viewer
-    .getDefinitions()
-    .rootElements.filter((e) => e.$type === "bpmn:Process")
-    .map((p) => p.id);
-  for (const pid of processes) {
+  const processes = viewer.getDefinitions().rootElements.filter((e) => e.$type === "bpmn:Process");
+  const caption = container.closest("figure")?.querySelector("figcaption");
+  if (caption) caption.textContent = processes.map((p) => p.name || p.id).join(" · ");
+  for (const { id: pid } of processes) {
     const mark = marks[pid];
     if (!mark) continue;
     for (const [kind, marker] of Object.entries(MARKERS)) {

@@ -1,0 +1,125 @@
+"""The real desk in a real browser: ``desk init --demo`` on a temporary SQLite database,
+``desk serve`` (gunicorn, in-process timer worker) on a free loopback port, and
+Debian's chromium driven by Playwright. No browser is ever downloaded: without
+/usr/bin/chromium the tests are skipped (.ci/run installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+DIST = ROOT / "webforms" / "static" / "dist"
+OUTPUT = ROOT / "tests" / "output"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    reason = None
+    if not CHROMIUM.exists():
+        reason = "Debian's chromium is not installed (/usr/bin/chromium): apt-get install -y chromium"
+    elif not (DIST / "desk.js").exists() or not (DIST / "diagram.js").exists():
+        reason = "front-end assets are not built (webforms/static/dist): run `make assets`"
+    if reason:
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"desk serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as res:
+                if res.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"desk serve did not answer at {url}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The base URL of a freshly initialised desk served by gunicorn."""
+    work = tmp_path_factory.mktemp("desk-server")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{work / 'desk.sqlite'}",
+        "SECRET_KEY": "browser-tests",
+        "PYTHONWARNINGS": "ignore",  # the server's own warnings are not this test run's
+    }
+    cli = [sys.executable, "-m", "webforms.cli"]
+    init = subprocess.run([*cli, "init", "--demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert init.returncode == 0, init.stdout + init.stderr
+    port = _free_port()
+    log = work / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base + "/login", proc, log)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """A fresh browser context (its own cookies) per call, at 1366×768 in Simplified Chinese."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def output() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
