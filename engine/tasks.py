@@ -59,7 +59,11 @@ def _evaluate_assignee(workflow, task, expression: str) -> str | None:
 
 
 def _timer_due(task) -> datetime | None:
-    """The earliest waiting timer on this task or on any call activity that encloses it."""
+    """The earliest waiting timer on this task or on any call activity that encloses it.
+
+    SLA warning timers (``level=warning``) are left out: the task is due when the
+    SLA is breached, not when the lead is warned.
+    """
     dues = []
     current = task
     while current is not None:
@@ -70,6 +74,9 @@ def _timer_due(task) -> datetime | None:
                 if sibling is current or not isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
                     continue
                 if sibling.state != SpiffState.WAITING:
+                    continue
+                props = (getattr(spec, "extensions", None) or {}).get("properties") or {}
+                if props.get("level") == "warning":
                     continue
                 value = sibling._get_internal_data("event_value")
                 if isinstance(value, str):

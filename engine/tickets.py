@@ -221,3 +221,34 @@ def search(
     page = max(1, int(page or 1))
     rows = session.scalars(stmt.order_by(Ticket.id.desc()).offset((page - 1) * per_page).limit(per_page))
     return list(rows), total
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def contacts(session: Session, prefix: str, limit: int = 8) -> list[dict]:
+    """Earlier callers whose organisation, name or phone starts with ``prefix``, latest first.
+
+    The intake screen offers these while the agent is still on the phone.
+    """
+    like = _like_prefix(prefix)
+    cols = (Ticket.organisation, Ticket.reporter_name, Ticket.phone, Ticket.email)
+    last = func.max(Ticket.id).label("last")
+    stmt = (
+        select(*cols, last)
+        .where(
+            or_(
+                Ticket.organisation.like(like, escape="\\"),
+                Ticket.reporter_name.like(like, escape="\\"),
+                Ticket.phone.like(like, escape="\\"),
+            )
+        )
+        .group_by(*cols)
+        .order_by(last.desc())
+        .limit(limit)
+    )
+    return [
+        {"organisation": o, "reporter_name": r, "phone": p, "email": e}
+        for o, r, p, e, _last in session.execute(stmt)
+    ]

@@ -175,41 +175,13 @@ def completeness():
     return render_template("tickets/_completeness.html", missing=missing_labels(request.form.to_dict()))
 
 
-def _like_prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def contacts(prefix: str, limit: int = 8) -> list[dict]:
-    """Earlier callers whose organisation, name or phone starts with ``prefix``, latest first."""
-    like = _like_prefix(prefix)
-    cols = (Ticket.organisation, Ticket.reporter_name, Ticket.phone, Ticket.email)
-    last = db.func.max(Ticket.id).label("last")
-    stmt = (
-        db.select(*cols, last)
-        .where(
-            db.or_(
-                Ticket.organisation.like(like, escape="\\"),
-                Ticket.reporter_name.like(like, escape="\\"),
-                Ticket.phone.like(like, escape="\\"),
-            )
-        )
-        .group_by(*cols)
-        .order_by(last.desc())
-        .limit(limit)
-    )
-    return [
-        {"organisation": o, "reporter_name": r, "phone": p, "email": e}
-        for o, r, p, e, _last in db.session.execute(stmt)
-    ]
-
-
 @bp.get("/lookup")
 @staff_required(*DESK_STAFF)
 def lookup():
     """Suggestions for the intake screen from earlier tickets (htmx)."""
     typed = (request.args.get(name, "").strip() for name in ("q", *LOOKUP_FIELDS))
     prefix = next((text for text in typed if text), "")
-    return render_template("tickets/_lookup.html", contacts=contacts(prefix) if prefix else [], prefix=prefix)
+    return render_template("tickets/_lookup.html", contacts=tickets.contacts(db.session, prefix) if prefix else [], prefix=prefix)
 
 
 # --- list and search -----------------------------------------------------------------------
