@@ -20,7 +20,7 @@ from .errors import Forbidden, Invalid, InvalidDefinition, NotFound
 from .models import Draft, ProcessVersion, User
 from .scenarios import SUFFIX as SCENARIO_SUFFIX
 
-__all__ = ["EDITORS", "create", "delete", "get", "list_drafts", "process_ids", "record_test", "save"]
+__all__ = ["EDITORS", "create", "delete", "get", "list_drafts", "process_ids", "record_test", "save", "with_scenarios"]
 
 EDITORS = ("process_owner", "admin")
 SHIPPED = Path(__file__).resolve().parent.parent / "bpmn"  # the scenarios shipped with the bundled processes
@@ -69,7 +69,7 @@ def process_ids(files: dict[str, str]) -> list[str]:
     return ids
 
 
-def _with_scenarios(version: ProcessVersion) -> dict[str, str]:
+def with_scenarios(version: ProcessVersion) -> dict[str, str]:
     """A version's files plus its process tests: stored with it, else the ones shipped for its processes."""
     files = dict(version.files)
     for key in process_ids(files):
@@ -93,7 +93,7 @@ def create(
     _require_editor(user)
     if (version is None) == (files is None):
         raise Invalid("请选择一个版本或上传文件 / start from a version or from uploaded files")
-    texts = _with_scenarios(version) if version is not None else _texts(files or {})
+    texts = with_scenarios(version) if version is not None else _texts(files or {})
     if not texts:
         raise Invalid("没有文件 / no files")
     keys = process_ids(texts)

@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from . import definitions, forms, instances, sandbox, tasks
 from .errors import EngineError, Invalid, InvalidDefinition
+from .serialization import jsonable
 from .users import ROLES
 
 __all__ = ["SUFFIX", "parse_file", "run", "run_here", "scenario_files"]
@@ -179,7 +181,7 @@ def _result(key, filename, scenario, path, fired, completed, data, ready, differ
     return {
         "process": key, "file": filename, "name": scenario.get("name", ""), "passed": difference is None,
         "path": path, "sla_events": [list(e) for e in fired], "completed": completed, "ready": ready,
-        "data": _jsonable(data), "difference": difference,
+        "data": jsonable(data), "difference": difference,
     }  # fmt: skip
 
 
@@ -196,7 +198,7 @@ class _Run:
         self.settle()
 
     def settle(self) -> None:
-        self.fired.extend(instances._run(self.workflow))
+        self.fired.extend(instances.run_steps(self.workflow))
         for task in sorted(tasks.ready_user_tasks(self.workflow), key=lambda t: t.last_state_change):
             if task.id not in self._seen:
                 self._seen.add(task.id)
@@ -280,8 +282,6 @@ def _complete(state: _Run, step: dict, users: dict | None) -> None:
 
 
 def _without_widget(fd):
-    from dataclasses import replace
-
     return replace(fd, widget=None)
 
 
@@ -335,7 +335,7 @@ def _compare(expect: dict, path: list[str], completed: bool, data: dict, fired: 
     for key, want in (expect.get("data") or {}).items():
         if key not in data:
             return f"数据缺少 {key} / the data has no {key}"
-        got = _jsonable(data[key])
+        got = jsonable(data[key])
         if got != want:
             return f"数据 {key} 应为 {want!r}，实际为 {got!r} / data {key}: expected {want!r}, got {got!r}"
     if "sla_events" in expect:
@@ -346,14 +346,6 @@ def _compare(expect: dict, path: list[str], completed: bool, data: dict, fired: 
     return None
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def main(argv: list[str]) -> int:

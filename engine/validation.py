@@ -21,6 +21,7 @@ import ast
 import keyword
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from lxml import etree
@@ -118,12 +119,14 @@ def validate(files: Mapping[str, bytes | str], *, roles: Collection[str] | None 
     return problems
 
 
+@dataclass(frozen=True)
 class _Context:
-    def __init__(self, *, roles, decisions, processes, samples):
-        self.roles = roles
-        self.decisions = decisions
-        self.processes = processes
-        self.samples = samples
+    """What every check of one bundle may need to know about the rest of it."""
+
+    roles: set[str] | None  # None: the roles are unknown, do not check that they exist
+    decisions: set[str]
+    processes: set[str]
+    samples: dict[str, object]
 
 
 def _from_definition_error(exc: InvalidDefinition, prefix: str) -> list[dict]:
@@ -140,6 +143,10 @@ def _parser_problems(files: Mapping[str, bytes | str], found: list[dict]) -> lis
         reported = {(p["file"], p["element"]) for p in found if p["severity"] == ERROR}
         return [p for p in _from_definition_error(exc, "解析错误 / parse error")
                 if p["element"] is None or (p["file"], p["element"]) not in reported]
+    except Exception as exc:  # SpiffWorkflow's parser can fail with anything on odd input (a KeyError, …)
+        if has_errors(found):
+            return []  # already explained above, more precisely
+        return [_problem(None, None, f"解析错误 / parse error: {type(exc).__name__}: {exc}")]
     return []
 
 

@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from . import api, auth, database, errors, i18n, inbox, notifications, taskpages, ticketpages
+    from . import api, auth, database, errors, i18n, inbox, notifications, processes, taskpages, ticketpages
     from .extensions import csrf
 
     database.init_app(app)
@@ -29,6 +29,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     app.register_blueprint(api.bp)
-    for page in (inbox, taskpages, ticketpages, notifications):
+    for page in (inbox, taskpages, ticketpages, notifications, processes):
         app.register_blueprint(page.bp)
     return app

@@ -215,5 +215,107 @@ def bench(completions: int) -> None:
         click.echo(line)
 
 
+
+# --- process owners and admins: process tests, migrating instances (engine.scenarios, engine.migration) ---
+
+
+def _test_bundle(paths: list[str]) -> dict[str, bytes]:
+    """The .bpmn/.dmn files of ``read_bundle`` plus the ``<key>.scenarios.json`` tests beside them."""
+    from engine.scenarios import SUFFIX
+
+    files = read_bundle(paths)
+    for raw in paths:
+        path = Path(raw)
+        for file in sorted(path.rglob("*" + SUFFIX)) if path.is_dir() else [path]:
+            if file.name.endswith(SUFFIX) and file.is_file():
+                files[file.name] = file.read_bytes()
+    return files
+
+
+@main.command("test-process")
+@click.argument("paths", nargs=-1)
+def test_process(paths: tuple[str, ...]) -> None:
+    """Validate diagrams and run their scenarios (default: bpmn/ and rules/); exit 1 on any failure."""
+    from engine import scenarios, validation
+    from engine.users import ROLES
+
+    files = _test_bundle(list(paths) or [str(ROOT / "bpmn"), str(ROOT / "rules")])
+    problems = validation.validate(files, roles={name for role in ROLES for name in role})
+    for p in problems:
+        where = ":".join(str(x) for x in (p["file"], p["element"]) if x)
+        click.echo(f"{'错误 error' if p['severity'] == 'error' else '警告 warning'}  {where}: {p['message']}")
+    report = scenarios.run(files)
+    for message in report["problems"]:
+        click.echo(f"错误 error  {message}")
+    for result in report["results"]:
+        mark = "通过 PASS" if result["passed"] else "失败 FAIL"
+        click.echo(f"{mark}  {result['process']}: {result['name']}")
+        if not result["passed"]:
+            click.echo(f"      {result['difference']}")
+            click.echo(f"      path: {' → '.join(result['path'])}")
+    click.echo(f"{report['count'] - report['failed']}/{report['count']} scenarios passed")
+    if validation.has_errors(problems) or not report["passed"]:
+        sys.exit(1)
+
+
+def _cli_admin(username: str):
+    """The admin account named, or (for an operator at the server's shell) an unsaved admin of that name."""
+    from engine.models import Role, User
+
+    user = users.by_username(db.session, username)
+    if user is not None:
+        if not user.has_role("admin"):
+            raise click.UsageError(f"{username} is not an admin")
+        return user
+    return User(username=username, display_name=username, roles=[db.session.get(Role, "admin") or Role(code="admin", name="系统管理员")])
+
+
+@main.command("migrate-instances")
+@click.option("--key", required=True, help="Process key, e.g. service_desk.")
+@click.option("--from", "from_version", required=True, type=int, help="Version the instances run on now.")
+@click.option("--to", "to_version", required=True, type=int, help="Version to move them to.")
+@click.option("--instance", "instance_ids", multiple=True, type=int, help="Only these instances; repeat for several.")
+@click.option("--recompute-timers", is_flag=True, help="Re-evaluate waiting timers from the new diagram.")
+@click.option("--dry-run", is_flag=True, help="Only show what would happen.")
+@click.option("--user", "username", default="cli", show_default=True, help="Recorded in the audit trail.")
+def migrate_instances(key, from_version, to_version, instance_ids, recompute_timers, dry_run, username) -> None:
+    """Move running instances of one version to another, one transaction per instance; exit 1 if any is refused."""
+    from engine import migration
+
+    _app()
+    try:
+        plans = migration.preview(db.session, key, from_version, to_version, instance_ids=list(instance_ids) or None,
+                                  recompute_timers=recompute_timers)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.rollback()
+    refused = 0
+    for plan in plans:
+        label = f"#{plan.instance_id}" + (f" {plan.ticket}" if plan.ticket else "")
+        if not plan.migratable:
+            refused += 1
+            click.echo(f"拒绝 refused  {label}: {'; '.join(plan.reasons)}")
+            continue
+        tasks = ", ".join(f"{t['bpmn_id']} {t['action']}" for t in plan.tasks) or "-"
+        timers = ", ".join(f"{t['bpmn_id']} {t['action']}" for t in plan.timers) or "-"
+        if dry_run:
+            click.echo(f"可迁移 would migrate  {label}: tasks {tasks}; timers {timers}")
+            continue
+        try:
+            target = definitions.get_version(db.session, key, to_version)
+            migration.migrate(db.session, plan.instance_id, target, user=_cli_admin(username),
+                              recompute_timers=recompute_timers)
+            db.session.commit()
+            click.echo(f"已迁移 migrated  {label} → v{to_version}: tasks {tasks}; timers {timers}")
+        except EngineError as exc:
+            db.session.rollback()
+            refused += 1
+            click.echo(f"拒绝 refused  {label}: {exc.message}")
+    if not plans:
+        click.echo(f"no running instances of {key} v{from_version}")
+    if refused:
+        sys.exit(1)
+
 if __name__ == "__main__":
     main()
