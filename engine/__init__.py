@@ -12,4 +12,9 @@ never commit; webforms, the CLI or the timer worker owns the transaction.
     calendars    "N minutes in calendar C from T" → due time
     sandbox      RestrictedPython for every script and expression in a diagram
     users, audit users, roles, tokens; audit trail and notifications
+    validation  checks a bundle before deploy (roles, forms, timers, scripts, lint)
+    scenarios   process tests: scenarios run with mocked time in a child process
+    drafts      process owners' unsaved work; versions: list, diff, deploy a draft, retire
+    migration   move running instances to another version, with a preview
+    paths       which steps and flows an instance has taken (for the diagram)
 """

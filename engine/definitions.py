@@ -33,6 +33,11 @@ DMN_NAMESPACES = {
 }
 
 
+# SpiffWorkflow's parser assumes attributes it does not check for (a businessRuleTask
+# without camunda:decisionRef raises KeyError); such slips are the upload's fault.
+_PARSER_SLIPS = (KeyError, AttributeError, TypeError, ValueError, IndexError)
+
+
 @dataclass
 class ParsedProcess:
     """One executable process of a bundle, ready to store."""
@@ -131,6 +136,8 @@ def parse_bundle(files: dict[str, bytes | str]) -> Bundle:
             problems.append(_validation_problem(exc, filename))
         except SpiffWorkflowException as exc:
             problems.append(_problem(filename, None, str(exc)))
+        except _PARSER_SLIPS as exc:
+            problems.append(_problem(filename, None, f"cannot parse: {type(exc).__name__}: {exc}"))
     if problems:
         raise InvalidDefinition("the bundle has errors", problems=problems)
 
@@ -153,6 +160,9 @@ def parse_bundle(files: dict[str, bytes | str]) -> Bundle:
             continue
         except SpiffWorkflowException as exc:
             problems.append(_problem(filename, pid, str(exc)))
+            continue
+        except _PARSER_SLIPS as exc:
+            problems.append(_problem(filename, pid, f"cannot parse process {pid}: {type(exc).__name__}: {exc}"))
             continue
         problems.extend(_script_problems(spec, filename))
         for sub in subs.values():
@@ -187,8 +197,17 @@ def latest_version(session: Session, key: str, *, active_only: bool = False) -> 
 
 
 def deploy(session: Session, files: dict[str, bytes | str], *, user: str, note: str = "") -> list[ProcessVersion]:
-    """Store a new version of each process whose content changed; return the new versions."""
+    """Store a new version of each process whose content changed; return the new versions.
+
+    The bundle must parse and pass every error-level check of ``engine.validation``
+    (roles exist, forms well-formed, timers valid, …); lint warnings do not block.
+    """
+    from . import validation  # validation builds on this module
+
     bundle = parse_bundle(files)
+    errors = [p for p in validation.validate_bundle(session, files) if p.get("severity") != "warning"]
+    if errors:
+        raise InvalidDefinition("the bundle has errors", problems=errors)
     created = []
     for process in bundle.processes:
         latest = latest_version(session, process.key)

@@ -2,7 +2,7 @@
 
 Every change to an instance — start, complete a task, claim, fire timers — is
 one function here that reads top to bottom: lock the instance, load it, check,
-apply, run engine steps, refresh timers, then ``_save``: state (without the
+apply, run engine steps, refresh timers, then ``save``: state (without the
 spec), next timer, human-task rows, ticket projection and audit, all in the
 caller's transaction. The caller (a request, the CLI, the timer worker) commits
 once; on any error it rolls back and nothing has changed.
@@ -53,7 +53,7 @@ def lock(session: Session, instance_id: int) -> ProcessInstance:
 # they were saved as. Restoring a workflow is most of a step's cost; when the stored
 # state is byte-for-byte what we saved, the object we already hold is that workflow.
 # An entry is taken out while in use (one writer per instance holds the lock anyway)
-# and put back by ``_save``; a rolled-back save leaves a digest the database never
+# and put back by ``save``; a rolled-back save leaves a digest the database never
 # had, so the stale object is never used.
 _workflows: OrderedDict[int, tuple[bytes, BpmnWorkflow]] = OrderedDict()
 _workflows_lock = threading.Lock()
@@ -86,7 +86,7 @@ def _remember(instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
             _workflows.popitem(last=False)
 
 
-def _run(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
+def run_steps(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
     """Engine steps until only people or timers are awaited; returns SLA timer events fired.
 
     ``do_engine_steps`` refreshes timers at its end, which can make more tasks
@@ -144,7 +144,7 @@ def _ticket_of(session: Session, instance: ProcessInstance) -> Ticket | None:
         return session.scalars(select(Ticket).where(Ticket.instance_id == instance.id)).first()
 
 
-def _save(
+def save(
     session: Session,
     instance: ProcessInstance,
     workflow: BpmnWorkflow,
@@ -207,13 +207,13 @@ def start(session: Session, key: str, *, user: User, data: dict | None = None) -
     if data is not None and not isinstance(data, dict):
         raise Invalid("data 应为对象 / data must be an object")
     version, workflow = _new_workflow(session, key, sandbox.strip_reserved(data or {}))
-    fired = _run(workflow)
+    fired = run_steps(workflow)
     instance = ProcessInstance(
         version_id=version.id, process_key=key, state=b"", started_by=user.username, started_at=now()
     )
     session.add(instance)
     session.flush()
-    _save(session, instance, workflow, actor=user.username, sla_events=fired)
+    save(session, instance, workflow, actor=user.username, sla_events=fired)
     audit.record(session, "start", actor=user.username, instance_id=instance.id,
                  name=f"{key} v{version.version}", data=data or {})
     return instance
@@ -228,7 +228,7 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     if not user.has_role("agent", "lead", "admin"):
         raise Forbidden("只有服务台人员可以登记工单 / only desk staff register tickets")
     version, workflow = _new_workflow(session, DESK_PROCESS, {})
-    _run(workflow)
+    run_steps(workflow)
     intake = next(iter(tasks.ready_user_tasks(workflow)), None)
     if intake is None:
         raise Conflict(f"{DESK_PROCESS} v{version.version} 没有受理登记任务 / has no intake task")
@@ -256,8 +256,8 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     intake.data.update(values)
     intake.data["number"] = number
     intake.run()
-    fired = _run(workflow)
-    _save(session, instance, workflow, actor=user.username, sla_events=fired)
+    fired = run_steps(workflow)
+    save(session, instance, workflow, actor=user.username, sla_events=fired)
     audit.record(session, "create_ticket", actor=user.username, instance_id=instance.id, ticket_id=ticket.id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     return ticket
@@ -300,8 +300,8 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     row.completed_at = at
     if not row.assignee:
         row.assignee = user.username
-    fired = _run(workflow)
-    _save(session, instance, workflow, actor=user.username, sla_events=fired)
+    fired = run_steps(workflow)
+    save(session, instance, workflow, actor=user.username, sla_events=fired)
     audit.record(session, "complete", actor=user.username, instance_id=instance.id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     return row
@@ -350,8 +350,8 @@ def fire_timers(session: Session, instance_id: int, *, actor: str = "timer") -> 
     if instance.status != InstanceStatus.RUNNING or instance.next_timer_at is None or instance.next_timer_at > now():
         return False
     workflow = load(instance)
-    fired = _run(workflow)
-    _save(session, instance, workflow, actor=actor, sla_events=fired)
+    fired = run_steps(workflow)
+    save(session, instance, workflow, actor=actor, sla_events=fired)
     audit.record(session, "timer", actor=actor, instance_id=instance.id,
                  ticket_id=getattr(_ticket_of(session, instance), "id", None),
                  data={"fired": [f"{name}:{level}" for name, level in fired]})

@@ -149,3 +149,14 @@ def load_workflow(state: bytes, spec, subprocess_specs: dict, script_engine) -> 
     workflow = serializer.from_dict(dct)
     workflow.script_engine = script_engine
     return workflow
+
+
+def jsonable(value):
+    """Process data as plain JSON values (dates and the like become strings), for answers and reports."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

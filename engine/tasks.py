@@ -37,7 +37,7 @@ def find_task(workflow, guid: str):
         return None
 
 
-def _resolve_roles(session: Session, task_spec) -> list[str]:
+def resolve_roles(session: Session, task_spec) -> list[str]:
     """candidateGroups when given, else the lane matched to a role by code or name."""
     ext = getattr(task_spec, "extensions", None) or {}
     if ext.get("candidateGroups"):
@@ -124,7 +124,7 @@ def sync(
             process_id=task.workflow.spec.name,
             name=spec.bpmn_name or spec.bpmn_id,
             lane=getattr(spec, "lane", None),
-            roles=_resolve_roles(session, spec),
+            roles=resolve_roles(session, spec),
             candidate_users=list(ext.get("candidateUsers", [])),
             assignee=_evaluate_assignee(workflow, task, ext["assignee"]) if ext.get("assignee") else None,
             claimed=False,

@@ -158,3 +158,12 @@ def test_unknown_things_are_404(api):
     assert api.post("agent1", "/api/tasks/999999/complete", json={"data": {}}).status_code == 404
     assert api.get("agent1", "/api/instances/999999").status_code == 404
     assert api.post("admin1", "/api/processes/nope/instances", json={}).status_code == 404
+
+
+def test_business_rule_task_without_decision_ref(app, api):
+    assert_refused(app, api, {"probe.bpmn": GOOD.format(body='<bpmn:businessRuleTask id="work"/>')})
+
+
+def test_deploy_runs_the_validation_checks(app, api):
+    body = GOOD.format(body='<bpmn:userTask id="work" name="无人负责" camunda:candidateGroups="nobody"/>')
+    assert_refused(app, api, {"probe.bpmn": body}, element="work")

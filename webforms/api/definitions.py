@@ -2,6 +2,7 @@ from flask import g, request
 
 from engine import definitions, instances
 from engine.errors import Invalid
+from engine.serialization import jsonable
 
 from ..extensions import db
 from . import bp, token_required
@@ -48,7 +49,7 @@ def get_instance(instance_id: int):
     instance = instances.get(db.session, instance_id)
     workflow = instances.read(instance)
     data = Instance(exclude=("tasks", "data")).dump(instance)
-    data["data"] = _jsonable(instances.current_data(workflow))
+    data["data"] = jsonable(instances.current_data(workflow))
     from engine.models import HumanTask, TaskState
 
     rows = db.session.scalars(
@@ -56,13 +57,3 @@ def get_instance(instance_id: int):
     )
     data["tasks"] = [task_json(r) for r in rows]
     return data
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
