@@ -165,15 +165,8 @@ def save(
         instance.next_timer_at = None
     else:
         instance.next_timer_at = next_timer_at(workflow)
-    tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
+    ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
     if ticket is not None:
-        ready_rows = list(
-            session.scalars(
-                select(HumanTask)
-                .where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
-                .order_by(HumanTask.id)
-            )
-        )
         tickets.project(
             session,
             ticket,

@@ -98,7 +98,7 @@ def sync(
     actor: str,
     ticket: Ticket | None = None,
 ) -> list[HumanTask]:
-    """Bring the human_task rows of an instance in line with the workflow; return new rows."""
+    """Bring the human_task rows of an instance in line with the workflow; return the READY rows."""
     open_rows = {
         row.task_guid: row
         for row in session.scalars(
@@ -106,12 +106,13 @@ def sync(
         )
     }
     at = now()
-    created = []
+    ready = []
     for task in ready_user_tasks(workflow):
         guid = str(task.id)
         if guid in open_rows:
             row = open_rows.pop(guid)
             row.due_at = _timer_due(task) or row.due_at
+            ready.append(row)
             continue
         spec = task.task_spec
         ext = getattr(spec, "extensions", None) or {}
@@ -134,7 +135,7 @@ def sync(
             due_at=_timer_due(task),
         )
         session.add(row)
-        created.append(row)
+        ready.append(row)
     for guid, row in open_rows.items():
         spiff_task = find_task(workflow, guid)
         if spiff_task is not None and spiff_task.state == SpiffState.COMPLETED:
@@ -143,7 +144,7 @@ def sync(
         else:
             row.state = TaskState.CANCELLED
         row.completed_at = row.completed_at or at
-    return created
+    return ready
 
 
 def may_do(user: User, task: HumanTask) -> bool:
