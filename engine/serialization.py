@@ -11,7 +11,7 @@ import gzip
 import json
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
