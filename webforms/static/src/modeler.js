@@ -11,6 +11,7 @@ import {
 } from "bpmn-js-properties-panel";
 import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
 import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
+import { zhTranslateModule } from "./modeler-zh.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -32,6 +33,35 @@ async function post(url, body) {
   const data = await res.json().catch(() => ({ message: res.statusText }));
   if (!res.ok) throw Object.assign(new Error(data.message || res.statusText), { data, status: res.status });
   return data;
+}
+
+// The modeler speaks the page's language: Chinese unless Flask-Babel chose English
+// (the template sets data-locale from the current locale; <html lang> as a fallback).
+function isChinese() {
+  const canvas = $("#canvas");
+  const locale = (canvas && canvas.dataset.locale) || document.documentElement.lang || "";
+  return locale.toLowerCase().startsWith("zh");
+}
+
+// Fit the whole diagram into the canvas, to the right of the palette (which floats over
+// the canvas's left edge), so that no element or its context pad hides behind it.
+function fitBesidePalette(modeler) {
+  const canvas = modeler.get("canvas");
+  canvas.zoom("fit-viewport", "auto");
+  const { inner, outer } = canvas.viewbox();
+  if (!inner.width || !inner.height) return;
+  const palette = canvas.getContainer().querySelector(".djs-palette");
+  const left = palette ? palette.offsetLeft + palette.offsetWidth + 16 : 20;
+  const pad = 20;
+  const scale = Math.min((outer.width - left - pad) / inner.width, (outer.height - 2 * pad) / inner.height, 1);
+  if (!(scale > 0)) return;
+  const free = outer.width - left - pad - inner.width * scale;
+  canvas.viewbox({
+    x: inner.x - (left + free / 2) / scale,
+    y: inner.y - (outer.height - inner.height * scale) / 2 / scale,
+    width: outer.width / scale,
+    height: outer.height / scale,
+  });
 }
 
 function kindOf(name) {
@@ -68,6 +98,7 @@ class Workbench {
         BpmnPropertiesProviderModule,
         CamundaPlatformPropertiesProviderModule,
         CamundaBehaviorsModule,
+        ...(isChinese() ? [zhTranslateModule] : []),
       ],
       moddleExtensions: { camunda: camundaModdle },
     });
@@ -120,7 +151,7 @@ class Workbench {
     document.body.dataset.openFile = "";
     if (kind === "bpmn") {
       await this.bpmn.importXML(this.files[name]);
-      this.bpmn.get("canvas").zoom("fit-viewport", "auto");
+      fitBesidePalette(this.bpmn);
       this.markProblems();
     } else if (kind === "dmn") {
       if (!this.dmn) this.dmn = window.DeskDmn.create($("#dmn-canvas"));
