@@ -176,6 +176,8 @@ _INPLACE = {
 
 
 def _inplacevar(op: str, target, value):
+    if op in ("*=", "**=", "<<="):
+        return _guarded_binop(op[:-1], target, value)
     try:
         fn = _INPLACE[op]
     except KeyError:
@@ -196,6 +198,71 @@ class _DiscardPrint:
         return ""
 
 
+# --------------------------------------------------------------------------- limits
+#
+# RestrictedPython stops a script reaching what it must not; these stop one that
+# would never finish (a loop without end, ``2 ** 10**9``) or eat the memory
+# (``"x" * 10**10``) and take a worker or a request thread down with it.
+
+MAX_STEPS = 1_000_000  # loop iterations per script or expression
+MAX_ITEMS = 10_000_000  # elements of a string, list or range a script may build
+MAX_EXPONENT_BITS = 10_000  # size of the result of ** and << on whole numbers
+
+
+class ScriptLimit(RuntimeError):
+    """A script went past one of the sandbox's limits."""
+
+
+class _Budget:
+    """Loop steps left for one run of one script; every for, while and comprehension draws on it."""
+
+    def __init__(self) -> None:
+        self.left = MAX_STEPS
+
+    def step(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise ScriptLimit(f"stopped after {MAX_STEPS:,} loop steps")
+
+    def iterate(self, iterable):
+        for item in iter(iterable):
+            self.step()
+            yield item
+
+
+def _sized(value) -> int | None:
+    return len(value) if isinstance(value, (str, bytes, list, tuple)) else None
+
+
+def _guarded_binop(op: str, left, right):
+    """``*``, ``**`` and ``<<`` with the size of the result checked before it is built."""
+    if op == "*":
+        for seq, times in ((left, right), (right, left)):
+            size = _sized(seq)
+            if size is not None and isinstance(times, int) and size * max(times, 0) > MAX_ITEMS:
+                raise ScriptLimit(f"a result of more than {MAX_ITEMS:,} items")
+        return left * right
+    if op == "**":
+        if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
+            if right * max(abs(left).bit_length(), 1) > MAX_EXPONENT_BITS:
+                raise ScriptLimit("a number too large to compute")
+        return left**right
+    if isinstance(left, int) and isinstance(right, int) and right > MAX_EXPONENT_BITS:
+        raise ScriptLimit("a number too large to compute")
+    return left << right
+
+
+def _limited_range(*args):
+    result = range(*args)
+    if len(result) > MAX_ITEMS:
+        raise ScriptLimit(f"a range of more than {MAX_ITEMS:,} items")
+    return result
+
+
+_GUARDED_OPS = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<"}
+SAFE_BUILTINS["range"] = _limited_range
+
+
 # Set after task data, so a data key such as "_getattr_" or "__builtins__" can never replace them.
 GUARDS: dict[str, Any] = {
     "__builtins__": SAFE_BUILTINS,
@@ -209,6 +276,7 @@ GUARDS: dict[str, Any] = {
     "_inplacevar_": _inplacevar,
     "_apply_": _apply,
     "_print_": _DiscardPrint,
+    "_binop_": _guarded_binop,
 }
 
 
@@ -230,6 +298,20 @@ class DeskPolicy(RestrictingNodeTransformer):
             hint = " (use an f-string)" if node.attr.startswith("format") else ""
             self.error(node, f'"{node.attr}" is not allowed{hint}.')
         return super().visit_Attribute(node)
+
+    def visit_While(self, node):
+        node = super().visit_While(node)
+        step = ast.Expr(ast.Call(ast.Name("_step_", ast.Load()), [], []))
+        node.body.insert(0, ast.fix_missing_locations(ast.copy_location(step, node)))
+        return node
+
+    def visit_BinOp(self, node):
+        node = super().visit_BinOp(node)
+        op = _GUARDED_OPS.get(type(node.op))
+        if op is None:
+            return node
+        call = ast.Call(ast.Name("_binop_", ast.Load()), [ast.Constant(op), node.left, node.right], [])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def visit_Call(self, node):
         func = node.func
@@ -466,6 +548,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             namespace.update(external_context)
         namespace.update(context)
         namespace.update(GUARDS)
+        budget = _Budget()
+        namespace["_getiter_"] = budget.iterate
+        namespace["_step_"] = budget.step
         return namespace
 
     def evaluate(self, expression, context, external_context=None):
@@ -494,6 +579,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             key: value
             for key, value in namespace.items()
             if key not in GUARDS
+            and key != "_step_"
             and not (key.startswith("_") and key not in context)  # RestrictedPython's own helpers
             and key not in external_context
             and key not in self.globals

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -78,12 +77,11 @@ def test_xxe_is_refused_and_nothing_leaks(app, api):
     assert "root:" not in str(body)
 
 
-def test_entity_bomb_is_refused_quickly(app, api):
+def test_entity_bomb_is_refused(app, api):
     lol = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10 if i else "lol"}">' for i in range(10))
     bomb = f'<?xml version="1.0"?><!DOCTYPE d [{lol}]><d>&l9;</d>'
-    started = time.perf_counter()
-    assert_refused(app, api, {"bomb.bpmn": bomb})
-    assert time.perf_counter() - started < 5
+    body = assert_refused(app, api, {"bomb.bpmn": bomb})
+    assert "lollol" not in str(body)
 
 
 def test_unknown_decision(app, api):

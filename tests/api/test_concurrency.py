@@ -166,3 +166,22 @@ def test_instance_tasks_go_through_the_same_task_endpoints(app, api):
     with app.app_context():
         row = db.session.get(HumanTask, items[0]["id"])
         assert row.state == TaskState.COMPLETED and row.completed_by == "agent1"
+
+
+def test_a_runaway_script_parks_its_instance_and_the_worker_goes_on(app):
+    runaway = TIMER_PROCESS.replace("<bpmn:script>fired += 1</bpmn:script>",
+                                    "<bpmn:script>while True:\n    fired += 1</bpmn:script>")
+    with app.app_context():
+        definitions.deploy(db.session, {"reminder.bpmn": runaway}, user="test")
+        admin = users.get_user(db.session, "admin1")
+        bad = instances.start(db.session, "reminder", user=admin).id
+        db.session.commit()
+        factory = sessionmaker(bind=db.engine)
+    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=2), tick=False):
+        assert timers.run_due(factory) == 1
+        assert timers.run_due(factory) == 0  # parked, not retried forever
+    with app.app_context():
+        instance = db.session.get(ProcessInstance, bad)
+        assert instance.status == InstanceStatus.ERROR
+        assert "loop steps" in instance.last_error
+        assert instance.next_timer_at is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import time
 
 import pytest
 from lxml import etree
@@ -133,14 +132,12 @@ def test_the_parser_itself_resolves_no_entities(tmp_path):
 def test_the_parser_itself_does_not_expand_entities():
     from engine import safe_xml
 
-    start = time.perf_counter()
     try:
         root = etree.fromstring(BILLION_LAUGHS, safe_xml._parser())
     except etree.XMLSyntaxError:  # libxml2's amplification limit (not huge_tree) also stops it
         pass
     else:
         assert len(etree.tostring(root)) < 10_000
-    assert time.perf_counter() - start < 0.5
 
 
 def test_xxe_on_a_local_file_never_shows_its_content(tmp_path):
@@ -150,10 +147,9 @@ def test_xxe_on_a_local_file_never_shows_its_content(tmp_path):
     assert "TOP-SECRET-VALUE" not in str(error.to_dict())
 
 
-def test_billion_laughs_refused_quickly():
-    start = time.perf_counter()
-    refused(BILLION_LAUGHS)
-    assert time.perf_counter() - start < 0.5
+def test_billion_laughs_refused_before_parsing():
+    error = refused(BILLION_LAUGHS)
+    assert "DOCTYPE" in str(error.to_dict())
 
 
 @pytest.mark.parametrize("content", [EXTERNAL_DTD, PARAMETER_ENTITY, b"<!doctype x><x/>", b"<x/><!ENTITY e 'x'>"])
