@@ -2,6 +2,7 @@ from flask import g, request
 
 from engine import definitions, instances
 from engine.errors import Invalid
+from engine.models import HumanTask, TaskState
 from engine.serialization import jsonable
 
 from ..extensions import db
@@ -50,8 +51,6 @@ def get_instance(instance_id: int):
     workflow = instances.read(instance)
     data = Instance(exclude=("tasks", "data")).dump(instance)
     data["data"] = jsonable(instances.current_data(workflow))
-    from engine.models import HumanTask, TaskState
-
     rows = db.session.scalars(
         db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
     )
