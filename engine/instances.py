@@ -238,12 +238,10 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     session.add(ticket)
     session.flush()
     row = HumanTask(
-        instance_id=instance.id, ticket_id=ticket.id, task_guid=str(intake.id), bpmn_id=intake.task_spec.bpmn_id,
-        process_id=workflow.spec.name, name=intake.task_spec.bpmn_name or intake.task_spec.bpmn_id,
-        lane=intake.task_spec.lane, roles=list((intake.task_spec.extensions or {}).get("candidateGroups", [])),
-        form_key=getattr(intake.task_spec.form, "key", None), state=TaskState.COMPLETED, created_at=at,
-        assignee=user.username, completed_at=at, completed_by=user.username,
+        instance_id=instance.id, ticket_id=ticket.id, task_guid=str(intake.id), process_id=workflow.spec.name,
+        state=TaskState.COMPLETED, created_at=at, assignee=user.username, completed_at=at, completed_by=user.username,
     )
+    tasks.describe(session, row, intake.task_spec)
     session.add(row)
     session.flush()
     intake.data.update(values)

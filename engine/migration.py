@@ -310,14 +310,8 @@ def _refresh_rows(session: Session, instance: ProcessInstance, workflow) -> None
     )
     for row in rows:
         task = tasks.find_task(workflow, row.task_guid)
-        if task is None:
-            continue
-        spec = task.task_spec
-        row.name = spec.bpmn_name or spec.bpmn_id
-        row.lane = getattr(spec, "lane", None)
-        row.roles = tasks.resolve_roles(session, spec)
-        row.candidate_users = list(((getattr(spec, "extensions", None) or {}).get("candidateUsers")) or [])
-        row.form_key = getattr(getattr(spec, "form", None), "key", None) or None
+        if task is not None:
+            tasks.describe(session, row, task.task_spec)
 
 
 def migrate(

@@ -37,7 +37,7 @@ def find_task(workflow, guid: str):
         return None
 
 
-def resolve_roles(session: Session, task_spec) -> list[str]:
+def _resolve_roles(session: Session, task_spec) -> list[str]:
     """candidateGroups when given, else the lane matched to a role by code or name."""
     ext = getattr(task_spec, "extensions", None) or {}
     if ext.get("candidateGroups"):
@@ -47,6 +47,20 @@ def resolve_roles(session: Session, task_spec) -> list[str]:
         return []
     role = session.scalars(select(Role).where(or_(Role.code == lane, Role.name == lane, Role.name_en == lane))).first()
     return [role.code] if role else [lane]
+
+
+def describe(session: Session, row: HumanTask, task_spec) -> None:
+    """Copy what the inbox shows of a step from its spec onto a row.
+
+    New rows get it here, and so do rows kept across a migration to another version.
+    """
+    ext = getattr(task_spec, "extensions", None) or {}
+    row.bpmn_id = task_spec.bpmn_id
+    row.name = task_spec.bpmn_name or task_spec.bpmn_id
+    row.lane = getattr(task_spec, "lane", None)
+    row.roles = _resolve_roles(session, task_spec)
+    row.candidate_users = list(ext.get("candidateUsers", []))
+    row.form_key = getattr(getattr(task_spec, "form", None), "key", None) or None
 
 
 def _evaluate_assignee(workflow, task, expression: str) -> str | None:
@@ -114,26 +128,19 @@ def sync(
             row.due_at = _timer_due(task) or row.due_at
             ready.append(row)
             continue
-        spec = task.task_spec
-        ext = getattr(spec, "extensions", None) or {}
-        form = getattr(spec, "form", None)
+        ext = getattr(task.task_spec, "extensions", None) or {}
         row = HumanTask(
             instance_id=instance.id,
             ticket_id=ticket.id if ticket else None,
             task_guid=guid,
-            bpmn_id=spec.bpmn_id,
             process_id=task.workflow.spec.name,
-            name=spec.bpmn_name or spec.bpmn_id,
-            lane=getattr(spec, "lane", None),
-            roles=resolve_roles(session, spec),
-            candidate_users=list(ext.get("candidateUsers", [])),
             assignee=_evaluate_assignee(workflow, task, ext["assignee"]) if ext.get("assignee") else None,
             claimed=False,
-            form_key=getattr(form, "key", None) or None,
             state=TaskState.READY,
             created_at=at,
             due_at=_timer_due(task),
         )
+        describe(session, row, task.task_spec)
         session.add(row)
         ready.append(row)
     for guid, row in open_rows.items():
