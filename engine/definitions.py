@@ -25,6 +25,7 @@ from .parser import make_parser
 from .serialization import dump_spec, load_spec
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 DMN_NAMESPACES = {
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
     "http://www.omg.org/spec/DMN/20180521/MODEL/",
@@ -109,7 +110,7 @@ def _dmn_files_used(parser, roots: dict, bpmn_files: set[str]) -> set[str]:
     refs = set()
     for filename in bpmn_files:
         root = roots[filename][0]
-        refs.update(root.xpath("//@camunda:decisionRef", namespaces={"camunda": "http://camunda.org/schema/1.0/bpmn"}))
+        refs.update(root.xpath("//@camunda:decisionRef", namespaces={"camunda": CAMUNDA_NS}))
     return {parser.dmn_parsers[ref].filename for ref in refs if ref in parser.dmn_parsers}
 
 

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from . import instances, safe_xml
+from .definitions import BPMN_NS
 from .models import HumanTask, ProcessInstance, ProcessVersion, TaskState
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CURRENT_STATES = SpiffState.READY | SpiffState.STARTED
 
 

@@ -41,6 +41,11 @@ _WIDE_ENCODINGS = [
 _EBCDIC = b"\x4c\x6f\xa7\x94"  # "<?xm" in EBCDIC
 
 
+def local_name(node) -> str:
+    """An element's tag without its namespace ("" for comments and processing instructions)."""
+    return etree.QName(node).localname if isinstance(node.tag, str) else ""
+
+
 def _problem(filename: str, message: str) -> dict:
     return {"file": filename, "element": None, "message": message}
 

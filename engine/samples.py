@@ -11,18 +11,12 @@ from __future__ import annotations
 import ast
 from datetime import datetime, timezone
 
-from lxml import etree
-
 from . import sandbox
+from .definitions import BPMN_NS, CAMUNDA_NS
+from .safe_xml import local_name
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 _B = "{" + BPMN_NS + "}"
 _C = "{" + CAMUNDA_NS + "}"
-
-
-def _local(node) -> str:
-    return etree.QName(node).localname if isinstance(node.tag, str) else ""
 
 
 def _sample_for_name(name: str):
@@ -75,10 +69,10 @@ def _script_assignments(script: str) -> dict[str, object]:
 def _dmn_outputs(root) -> dict[str, object]:
     """Each decision output's name, with the first rule's value for it when that is a literal."""
     found: dict[str, object] = {}
-    for table in (t for t in root.iter() if _local(t) == "decisionTable"):
-        outputs = [o for o in table if _local(o) == "output"]
-        rules = [r for r in table if _local(r) == "rule"]
-        first = [e for e in rules[0] if _local(e) == "outputEntry"] if rules else []
+    for table in (t for t in root.iter() if local_name(t) == "decisionTable"):
+        outputs = [o for o in table if local_name(o) == "output"]
+        rules = [r for r in table if local_name(r) == "rule"]
+        first = [e for e in rules[0] if local_name(e) == "outputEntry"] if rules else []
         for index, output in enumerate(outputs):
             name = output.get("name")
             if not name:

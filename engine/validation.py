@@ -29,18 +29,18 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from . import safe_xml, sandbox
-from .definitions import BPMN_NS, DMN_NAMESPACES, parse_bundle
+from .definitions import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, parse_bundle
 from .errors import InvalidDefinition, ScriptError
 from .forms import TYPES
 from .models import Role
+from .safe_xml import local_name
 from .samples import sample_variables
+from .scenarios import SUFFIX as SCENARIO_SUFFIX
 
 __all__ = ["ERROR", "WARNING", "has_errors", "sample_variables", "validate", "validate_bundle"]
 
 ERROR = "error"
 WARNING = "warning"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-SCENARIO_SUFFIX = ".scenarios.json"
 
 _B = "{" + BPMN_NS + "}"
 _C = "{" + CAMUNDA_NS + "}"
@@ -61,10 +61,6 @@ def _problem(file: str | None, element: str | None, message: str, severity: str 
 
 def has_errors(problems: list[dict]) -> bool:
     return any(p["severity"] == ERROR for p in problems)
-
-
-def _local(node) -> str:
-    return etree.QName(node).localname if isinstance(node.tag, str) else ""
 
 
 def _text(node) -> str:
@@ -102,7 +98,7 @@ def validate(files: Mapping[str, bytes | str], *, roles: Collection[str] | None 
     for name in sorted(set(roots) - set(bpmn) - set(dmn)):
         problems.append(_problem(name, None, "不是 BPMN 或 DMN 文件 / not a BPMN 2.0 or DMN document"))
 
-    decisions = {d.get("id") for root in dmn.values() for d in root.iter() if _local(d) == "decision"}
+    decisions = {d.get("id") for root in dmn.values() for d in root.iter() if local_name(d) == "decision"}
     processes = {p.get("id") for root in bpmn.values() for p in root.iter(_B + "process")}
     samples = sample_variables(bpmn.values(), dmn.values())
     context = _Context(roles=set(roles) if roles is not None else None, decisions=decisions,
@@ -173,8 +169,8 @@ def _lanes(root) -> dict[str, str]:
 
 
 def _check_scope(file: str, scope, lanes: dict[str, str], ctx: _Context, *, top: bool) -> list[dict]:
-    nodes = {n.get("id"): n for n in scope if _local(n) in FLOW_NODES}
-    flows = [f for f in scope if _local(f) == "sequenceFlow"]
+    nodes = {n.get("id"): n for n in scope if local_name(n) in FLOW_NODES}
+    flows = [f for f in scope if local_name(f) == "sequenceFlow"]
     incoming: dict[str, list] = {i: [] for i in nodes}
     outgoing: dict[str, list] = {i: [] for i in nodes}
     for flow in flows:
@@ -183,7 +179,7 @@ def _check_scope(file: str, scope, lanes: dict[str, str], ctx: _Context, *, top:
     problems: list[dict] = []
     problems.extend(_structure(file, scope, nodes, incoming, outgoing, top=top))
     for node_id, node in nodes.items():
-        kind = _local(node)
+        kind = local_name(node)
         if kind in ("userTask", "manualTask"):
             problems.extend(_roles(file, node, lanes.get(node_id), ctx))
         if kind == "userTask":
@@ -217,14 +213,14 @@ def _structure(file: str, scope, nodes: dict, incoming: dict, outgoing: dict, *,
     """bpmnlint's usual rules, as warnings."""
     problems = []
     scope_id = scope.get("id")
-    kinds = [_local(n) for n in nodes.values()]
+    kinds = [local_name(n) for n in nodes.values()]
     triggered = scope.get("triggeredByEvent") == "true"
     if "startEvent" not in kinds and (top or not triggered):
         problems.append(_problem(file, scope_id, "流程缺少开始事件 / process has no start event", WARNING))
     if "endEvent" not in kinds:
         problems.append(_problem(file, scope_id, "流程缺少结束事件 / process has no end event", WARNING))
     for node_id, node in nodes.items():
-        kind = _local(node)
+        kind = local_name(node)
         ins, outs = incoming[node_id], outgoing[node_id]
         if not ins and not outs and not (kind == "subProcess" and node.get("triggeredByEvent") == "true"):
             if not (kind == "startEvent" and not top):
@@ -344,7 +340,7 @@ def _decision(file: str, node, ctx: _Context) -> list[dict]:
 
 
 def _gateway(file: str, node, outs: list) -> list[dict]:
-    kind = _local(node)
+    kind = local_name(node)
     if kind not in ("exclusiveGateway", "inclusiveGateway") or len(outs) < 2:
         return []
     default = node.get("default")
@@ -360,7 +356,7 @@ def _gateway(file: str, node, outs: list) -> list[dict]:
 
 
 def _timer(file: str, node_id: str, timer, ctx: _Context) -> list[dict]:
-    found = [(child, _local(child)) for child in timer if _local(child) in ("timeDate", "timeDuration", "timeCycle")]
+    found = [(child, local_name(child)) for child in timer if local_name(child) in ("timeDate", "timeDuration", "timeCycle")]
     if not found or not _text(found[0][0]):
         return [_problem(file, node_id, "计时器没有表达式 / timer has no expression")]
     child, kind = found[0]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, definitions, drafts, safe_xml, scenarios, validation
 from .definitions import BPMN_NS, DMN_NAMESPACES
+from .safe_xml import local_name
 from .errors import Conflict, Forbidden, Invalid, InvalidDefinition
 from .models import InstanceStatus, ProcessInstance, ProcessVersion, User, VersionStatus
 
@@ -85,10 +86,6 @@ def overview(session: Session) -> list[dict]:
 # --------------------------------------------------------------------------- differences
 
 
-def _local(node) -> str:
-    return node.tag.rsplit("}", 1)[-1] if isinstance(node.tag, str) else ""
-
-
 def _canonical(node, *, skip_ids: bool = True) -> str:
     """A stable text for an XML subtree: tag, sorted attributes (no ids), text, children."""
     if not isinstance(node.tag, str):
@@ -96,7 +93,7 @@ def _canonical(node, *, skip_ids: bool = True) -> str:
     attrs = sorted((k.rsplit("}", 1)[-1], v) for k, v in node.attrib.items() if not (skip_ids and k == "id"))
     inner = "".join(_canonical(child, skip_ids=skip_ids) for child in node)
     text = (node.text or "").strip()
-    return f"<{_local(node)} {attrs}>{text}{inner}</>"
+    return f"<{local_name(node)} {attrs}>{text}{inner}</>"
 
 
 _FLOW_REFS = {"incoming", "outgoing"}
@@ -104,24 +101,24 @@ _CONTAINER_CHILDREN = {"laneSet"}
 
 
 def _bpmn_aspects(element, diffed: set[str]) -> dict[str, str]:
-    aspects = {"type": _local(element), "name": element.get("name") or ""}
+    aspects = {"type": local_name(element), "name": element.get("name") or ""}
     for key, value in element.attrib.items():
         local = key.rsplit("}", 1)[-1]
         if local not in ("id", "name"):
             aspects["@" + local] = value
     for child in element:
-        kind = _local(child)
+        kind = local_name(child)
         if kind in _FLOW_REFS or kind in _CONTAINER_CHILDREN or child.get("id") in diffed:
             continue
         if kind == "extensionElements":
             for ext in child:
-                if _local(ext) == "formData":
+                if local_name(ext) == "formData":
                     for field in ext:
                         aspects[f"form:{field.get('id')}"] = _canonical(field, skip_ids=False)
                 else:
-                    aspects[f"ext:{_local(ext)}"] = aspects.get(f"ext:{_local(ext)}", "") + _canonical(ext)
+                    aspects[f"ext:{local_name(ext)}"] = aspects.get(f"ext:{local_name(ext)}", "") + _canonical(ext)
         elif kind == "timerEventDefinition":
-            aspects["timer"] = " ".join(f"{_local(c)}: {(c.text or '').strip()}" for c in child)
+            aspects["timer"] = " ".join(f"{local_name(c)}: {(c.text or '').strip()}" for c in child)
         else:
             aspects[kind] = aspects.get(kind, "") + _canonical(child)
     return aspects
@@ -134,9 +131,9 @@ def _bpmn_elements(root) -> dict[str, tuple[str, dict]]:
     def walk(container) -> None:
         found.append(container)
         for child in container:
-            if _local(child) == "subProcess":
+            if local_name(child) == "subProcess":
                 walk(child)
-            elif child.get("id") and _local(child) not in ("extensionElements", "documentation", "laneSet"):
+            elif child.get("id") and local_name(child) not in ("extensionElements", "documentation", "laneSet"):
                 found.append(child)
 
     for process in root.iter(f"{{{BPMN_NS}}}process"):
@@ -144,32 +141,32 @@ def _bpmn_elements(root) -> dict[str, tuple[str, dict]]:
     found.extend(root.iter(f"{{{BPMN_NS}}}lane"))
     found.extend(root.iter(f"{{{BPMN_NS}}}participant"))
     diffed = {e.get("id") for e in found}
-    return {e.get("id"): (_local(e), _bpmn_aspects(e, diffed)) for e in found}
+    return {e.get("id"): (local_name(e), _bpmn_aspects(e, diffed)) for e in found}
 
 
 def _dmn_elements(root) -> dict[str, tuple[str, dict]]:
     elements: dict[str, tuple[str, dict]] = {}
-    for decision in (d for d in root.iter() if _local(d) == "decision"):
+    for decision in (d for d in root.iter() if local_name(d) == "decision"):
         aspects = {"type": "decision", "name": decision.get("name") or ""}
-        for table in (t for t in decision.iter() if _local(t) == "decisionTable"):
+        for table in (t for t in decision.iter() if local_name(t) == "decisionTable"):
             aspects["hitPolicy"] = table.get("hitPolicy") or "UNIQUE"
             columns = {"input": [], "output": []}
             for child in table:
-                if _local(child) in columns:
-                    aspects[f"{_local(child)}:{child.get('id')}"] = _canonical(child)
-                    columns[_local(child)].append(child.get("name") or child.get("label") or child.get("id"))
-            for row, rule in enumerate((r for r in table if _local(r) == "rule"), 1):
+                if local_name(child) in columns:
+                    aspects[f"{local_name(child)}:{child.get('id')}"] = _canonical(child)
+                    columns[local_name(child)].append(child.get("name") or child.get("label") or child.get("id"))
+            for row, rule in enumerate((r for r in table if local_name(r) == "rule"), 1):
                 rule_aspects = {"type": "rule", "name": f"#{row}"}
                 for kind in ("input", "output"):
-                    entries = [e for e in rule if _local(e) == f"{kind}Entry"]
+                    entries = [e for e in rule if local_name(e) == f"{kind}Entry"]
                     for index, entry in enumerate(entries):
                         column = columns[kind][index] if index < len(columns[kind]) else str(index + 1)
                         rule_aspects[f"{kind}={column}"] = "".join(entry.itertext()).strip()
-                description = next((c for c in rule if _local(c) == "description"), None)
+                description = next((c for c in rule if local_name(c) == "description"), None)
                 rule_aspects["description"] = "".join(description.itertext()).strip() if description is not None else ""
                 elements[rule.get("id")] = ("rule", rule_aspects)
         for child in decision:
-            if _local(child) == "description":
+            if local_name(child) == "description":
                 aspects["description"] = "".join(child.itertext()).strip()
         elements[decision.get("id")] = ("decision", aspects)
     return elements
