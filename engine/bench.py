@@ -13,14 +13,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from . import db as engine_db
-from . import definitions, instances, sandbox, tasks, users
+from .authoring import versions
+from .desk import users
 from .models import HumanTask, ProcessInstance, TaskState
-from .serialization import full_serialization
+from .runtime import definitions, instances, sandbox, tasks
+from .runtime.serialization import full_serialization
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -170,7 +172,7 @@ def run(*, completions: int = 200) -> list[str]:
         with factory() as session, session.begin():
             users.set_hash_cost(2**4)
             users.add_demo_users(session)
-            version = definitions.deploy(session, _bundle(), user="bench")[0]
+            version = versions.deploy(session, _bundle(), user="bench")[0]
         with factory() as session:
             version = definitions.get_version(session, instances.DESK_PROCESS)
             spec, subs = definitions.specs_of(version)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import definitions, users
+from engine.authoring import versions
+from engine.desk import users
 from webforms import create_app
 from webforms.cli import read_bundle
 from webforms.extensions import db
@@ -34,7 +35,7 @@ def seed() -> None:
     """Roles, demo users and the bundled processes, in the current app's database."""
     db.create_all()
     users.add_demo_users(db.session)
-    definitions.deploy(db.session, bundle(), user="tests", note="bundled")
+    versions.deploy(db.session, bundle(), user="tests", note="bundled")
     db.session.commit()
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ON_POSTGRES
+
 from webforms.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

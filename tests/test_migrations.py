@@ -3,8 +3,8 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
 from conftest import ON_POSTGRES
+
 from engine.db import Base
 from webforms import create_app
 from webforms.cli import upgrade_database

@@ -19,8 +19,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from . import api, auth, database, errors, i18n, inbox, notifications, processes, taskpages, ticketpages
+    from . import api, auth, database, errors, i18n
     from .extensions import csrf
+    from .inbox import pages as inbox
+    from .notifications import pages as notifications
+    from .processes import pages as processes
+    from .tasks import pages as tasks
+    from .tickets import pages as tickets
 
     database.init_app(app)
     errors.init_app(app)
@@ -29,6 +34,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     app.register_blueprint(api.bp)
-    for page in (inbox, taskpages, ticketpages, notifications, processes):
+    for page in (inbox, tasks, tickets, notifications, processes):
         app.register_blueprint(page.bp)
     return app

@@ -2,7 +2,7 @@
 
 Flask-Login keeps the engine's ``User`` behind a small ``Staff`` wrapper: the
 engine model stays free of Flask, and views pass ``staff.user`` to the engine.
-``engine.users.authenticate`` checks the password and the lockout; a failed try
+``engine.desk.users.authenticate`` checks the password and the lockout; a failed try
 is committed so the failed-login counter survives the request.
 """
 
@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user, login_user, logout_user
@@ -19,7 +27,7 @@ from flask_wtf.csrf import CSRFError
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from engine import users
+from engine.desk import users
 from engine.errors import Forbidden
 from engine.models import User
 
@@ -115,7 +123,7 @@ NAVIGATION = (
     ("tickets", "tickets.index", _l("Tickets"), "list", ()),
     ("processes", "processes.index", _l("Processes / versions"), "flow", ("process_owner", "admin")),
 )
-SECTIONS = {"taskpages": "inbox", "tickets.new": "new", "tickets.create": "new"}
+SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 
 
 def _section(endpoint: str | None) -> str:

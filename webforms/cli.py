@@ -15,8 +15,10 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import sessionmaker
 
-from engine import definitions, timers, users
+from engine.authoring import versions as process_versions
+from engine.desk import users
 from engine.errors import EngineError, InvalidDefinition
+from engine.runtime import definitions, timers
 
 from . import create_app
 from .extensions import db
@@ -90,7 +92,7 @@ def init(demo: bool, no_deploy: bool) -> None:
         click.echo(f"demo users: {len(created)} created (password: demo)")
     if not no_deploy:
         try:
-            created = definitions.deploy(db.session, read_bundle([str(ROOT / "bpmn"), str(ROOT / "rules")]),
+            created = process_versions.deploy(db.session, read_bundle([str(ROOT / "bpmn"), str(ROOT / "rules")]),
                                          user="desk init", note="desk init")
         except EngineError as exc:
             db.session.rollback()
@@ -109,7 +111,7 @@ def deploy(paths: tuple[str, ...], note: str, username: str) -> None:
     """Deploy BPMN/DMN files or folders as one bundle; unchanged processes create nothing."""
     _app()
     try:
-        created = definitions.deploy(db.session, read_bundle(list(paths)), user=username, note=note)
+        created = process_versions.deploy(db.session, read_bundle(list(paths)), user=username, note=note)
     except InvalidDefinition as exc:
         db.session.rollback()
         _fail(exc)
@@ -216,12 +218,12 @@ def bench(completions: int) -> None:
 
 
 
-# --- process owners and admins: process tests, migrating instances (engine.scenarios, engine.migration) ---
+# --- process owners and admins: process tests, migrating instances (engine.authoring.scenarios, engine.authoring.migration) ---
 
 
 def _test_bundle(paths: list[str]) -> dict[str, bytes]:
     """The .bpmn/.dmn files of ``read_bundle`` plus the ``<key>.scenarios.json`` tests beside them."""
-    from engine.scenarios import SUFFIX
+    from engine.authoring.scenarios import SUFFIX
 
     files = read_bundle(paths)
     for raw in paths:
@@ -236,8 +238,8 @@ def _test_bundle(paths: list[str]) -> dict[str, bytes]:
 @click.argument("paths", nargs=-1)
 def test_process(paths: tuple[str, ...]) -> None:
     """Validate diagrams and run their scenarios (default: bpmn/ and rules/); exit 1 on any failure."""
-    from engine import scenarios, validation
-    from engine.users import ROLES
+    from engine.authoring import scenarios, validation
+    from engine.desk.users import ROLES
 
     files = _test_bundle(list(paths) or [str(ROOT / "bpmn"), str(ROOT / "rules")])
     problems = validation.validate(files, roles={name for role in ROLES for name in role})
@@ -280,7 +282,7 @@ def _cli_admin(username: str):
 @click.option("--user", "username", default="cli", show_default=True, help="Recorded in the audit trail.")
 def migrate_instances(key, from_version, to_version, instance_ids, recompute_timers, dry_run, username) -> None:
     """Move running instances of one version to another, one transaction per instance; exit 1 if any is refused."""
-    from engine import migration
+    from engine.authoring import migration
 
     _app()
     try:

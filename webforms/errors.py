@@ -3,7 +3,14 @@
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptError
+from engine.errors import (
+    Conflict,
+    EngineError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ScriptError,
+)
 
 from .extensions import db
 

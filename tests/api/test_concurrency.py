@@ -7,12 +7,20 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
+from conftest import ON_POSTGRES
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from conftest import ON_POSTGRES
-from engine import definitions, instances, timers, users
-from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
+from engine.authoring import versions
+from engine.desk import users
+from engine.models import (
+    AuditEvent,
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    TaskState,
+)
+from engine.runtime import instances, timers
 from webforms.extensions import db
 
 
@@ -70,7 +78,7 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 def _start_many(app, n: int) -> list[int]:
     with app.app_context():
-        definitions.deploy(db.session, {"reminder.bpmn": TIMER_PROCESS}, user="test")
+        versions.deploy(db.session, {"reminder.bpmn": TIMER_PROCESS}, user="test")
         admin = users.get_user(db.session, "admin1")
         ids = [instances.start(db.session, "reminder", user=admin).id for _ in range(n)]
         db.session.commit()
@@ -107,7 +115,7 @@ def _check_each_fired_once(app, ids: list[int]) -> None:
                                                                AuditEvent.instance_id.in_(ids))
             .group_by(AuditEvent.instance_id)).all())
         assert set(per_instance.values()) == {1} and len(per_instance) == len(ids)
-        from engine.instances import current_data, read
+        from engine.runtime.instances import current_data, read
 
         for instance_id in ids[:50]:
             assert current_data(read(db.session.get(ProcessInstance, instance_id)))["fired"] == 1
@@ -143,7 +151,7 @@ def test_instance_tasks_go_through_the_same_task_endpoints(app, api):
         '<bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="ack"/>'
         '<bpmn:sequenceFlow id="f5" sourceRef="ack" targetRef="count"/>')
     with app.app_context():
-        definitions.deploy(db.session, {"reminder.bpmn": process}, user="test")
+        versions.deploy(db.session, {"reminder.bpmn": process}, user="test")
         db.session.commit()
     with time_machine.travel(T0, tick=False) as clock:
         res = api.post("admin1", "/api/processes/reminder/instances", json={"data": {"note": "hi"}})
@@ -172,7 +180,7 @@ def test_a_runaway_script_parks_its_instance_and_the_worker_goes_on(app):
     runaway = TIMER_PROCESS.replace("<bpmn:script>fired += 1</bpmn:script>",
                                     "<bpmn:script>while True:\n    fired += 1</bpmn:script>")
     with app.app_context():
-        definitions.deploy(db.session, {"reminder.bpmn": runaway}, user="test")
+        versions.deploy(db.session, {"reminder.bpmn": runaway}, user="test")
         admin = users.get_user(db.session, "admin1")
         bad = instances.start(db.session, "reminder", user=admin).id
         db.session.commit()

@@ -8,8 +8,8 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from engine import timers
 from engine.models import AuditEvent, Notification, ProcessInstance, Ticket
+from engine.runtime import timers
 from webforms.extensions import db
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai, a Monday

@@ -1,4 +1,4 @@
-"""Tests for engine.calendars: SLA due times and elapsed working minutes.
+"""Tests for engine.desk.calendars: SLA due times and elapsed working minutes.
 
 Every expected value is written out by hand. Facts about the 2026 Chinese
 calendar used below (as published, and as chinesecalendar 1.11 reports them):
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.calendars import (
+from engine.desk.calendars import (
     BUSINESS,
     CALENDARS,
     BusinessCalendar,
@@ -315,7 +315,7 @@ def test_unknown_year_working_minutes():
 
 def test_unknown_year_logs_a_warning(caplog):
     # 2041 is used by no other test, so the once-per-year warning has not fired yet
-    with caplog.at_level(logging.WARNING, logger="engine.calendars"):
+    with caplog.at_level(logging.WARNING, logger="engine.desk.calendars"):
         assert is_workday(date(2041, 1, 7)) is True  # Monday
     assert any("2041" in r.getMessage() for r in caplog.records)
 

@@ -1,7 +1,7 @@
 import pytest
 
 from engine.errors import Invalid
-from engine.forms import FieldDef, validate
+from engine.runtime.forms import FieldDef, validate
 
 FIELDS = [
     FieldDef(id="title", label="标题", type="string", required=True, maxlength=10),

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import time_machine
 from click.testing import CliRunner
+from conftest import bundle
 from sqlalchemy import select
 
-from conftest import bundle
-from engine import definitions, instances, migration, tasks, users
+from engine.authoring import migration, versions
+from engine.desk import users
 from engine.errors import Conflict, Forbidden
 from engine.models import AuditEvent, HumanTask, InstanceStatus, TaskState
+from engine.runtime import definitions, instances, tasks
 from webforms.cli import main
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
@@ -39,7 +41,7 @@ def deploy(session, edits: dict[str, list[tuple[str, str]]]):
         for old, new in changes:
             assert old in files[name] or old.startswith("re:"), old
             files[name] = re.sub(old[3:], new, files[name], flags=re.S) if old.startswith("re:") else files[name].replace(old, new)
-    created = definitions.deploy(session, files, user="tests", note="v2")
+    created = versions.deploy(session, files, user="tests", note="v2")
     return next(v for v in created if v.key == "service_desk")
 
 

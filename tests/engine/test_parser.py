@@ -2,7 +2,7 @@
 
 from lxml import etree
 
-from engine.parser import make_parser
+from engine.runtime.parser import make_parser
 
 XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import ROOT, bundle
 from sqlalchemy import select
 
-from conftest import ROOT, bundle
-from engine import definitions, drafts, instances, users, versions
+from engine.authoring import drafts, versions
+from engine.desk import users
 from engine.errors import Conflict, Forbidden, Invalid, InvalidDefinition, NotFound
 from engine.models import AuditEvent, Draft, VersionStatus
+from engine.runtime import definitions, instances
 
 SLA_P2_RESPONSE = ('<outputEntry id="Rule_P2_out1">\n          <text>30</text>', '<outputEntry id="Rule_P2_out1">\n          <text>20</text>')
 

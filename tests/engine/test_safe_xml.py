@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from engine.errors import InvalidDefinition
-from engine.safe_xml import MAX_BYTES, parse_xml
+from engine.runtime.safe_xml import MAX_BYTES, parse_xml
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
@@ -111,7 +111,7 @@ def test_xxe_hidden_in_a_wide_encoding_is_refused(encoding):
 
 def test_xxe_refused_even_if_the_raw_scan_were_bypassed(monkeypatch):
     # belt and braces: the parsed tree's doctype is checked too
-    from engine import safe_xml
+    from engine.runtime import safe_xml
 
     monkeypatch.setattr(safe_xml, "_declaration_line", lambda raw, filename: None)
     error = refused(XXE)
@@ -120,7 +120,7 @@ def test_xxe_refused_even_if_the_raw_scan_were_bypassed(monkeypatch):
 
 def test_the_parser_itself_resolves_no_entities(tmp_path):
     # defence in depth: even with the DOCTYPE checks gone, the parser must not read files or expand entities
-    from engine import safe_xml
+    from engine.runtime import safe_xml
 
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-VALUE")
@@ -130,7 +130,7 @@ def test_the_parser_itself_resolves_no_entities(tmp_path):
 
 
 def test_the_parser_itself_does_not_expand_entities():
-    from engine import safe_xml
+    from engine.runtime import safe_xml
 
     try:
         root = etree.fromstring(BILLION_LAUGHS, safe_xml._parser())

@@ -13,9 +13,9 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine import sandbox
 from engine.errors import ScriptError
-from engine.sandbox import (
+from engine.runtime import sandbox
+from engine.runtime.sandbox import (
     DeskScriptEngine,
     SandboxEnvironment,
     camunda_to_python,
@@ -332,7 +332,7 @@ def test_now_is_an_iso_utc_string():
 
 
 def test_sla_due_on_the_24x7_calendar():
-    pytest.importorskip("engine.calendars")
+    pytest.importorskip("engine.desk.calendars")
     assert sandbox.sla_due(15, "24x7", "2026-11-23T09:00:00+00:00") == "2026-11-23T09:15:00+00:00"
     data = run_script('due = sla_due(15, "24x7", "2026-11-23T09:00:00+00:00")')
     assert data["due"] == "2026-11-23T09:15:00+00:00"

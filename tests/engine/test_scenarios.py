@@ -6,9 +6,9 @@ import copy
 import json
 
 import pytest
-
 from conftest import ROOT, bundle
-from engine import scenarios
+
+from engine.authoring import scenarios
 
 SHIPPED = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "bpmn").glob("*" + scenarios.SUFFIX)}
 DESK = json.loads(SHIPPED["service_desk.scenarios.json"])

@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine.tickets import missing_fields, parse_time
+from engine.desk.tickets import missing_fields, parse_time
 
 COMPLETE = {
     "reporter_name": "王工", "organisation": "医院", "description": "d", "phone": "1",

@@ -1,12 +1,12 @@
-"""Every message ``engine.validation`` can give, each from a small broken bundle."""
+"""Every message ``engine.authoring.validation`` can give, each from a small broken bundle."""
 
 from __future__ import annotations
 
 import pytest
-
 from conftest import bundle as shipped_bundle
-from engine import validation
-from engine.users import ROLES
+
+from engine.authoring import validation
+from engine.desk.users import ROLES
 
 ROLE_NAMES = {name for role in ROLES for name in role}
 NS = (

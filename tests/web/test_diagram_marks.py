@@ -1,8 +1,9 @@
-"""engine.paths: which elements and flows of a ticket's own diagrams its run went through."""
+"""engine.runtime.paths: which elements and flows of a ticket's own diagrams its run went through."""
 
 from __future__ import annotations
 
-from engine import paths, tickets
+from engine.desk import tickets
+from engine.runtime import paths
 from webforms.extensions import db
 
 CLASSIFY = {"category": "network", "impact": "medium", "urgency": "medium"}

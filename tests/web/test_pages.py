@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import time_machine
 
-from engine import audit, tasks
+from engine.desk import audit
 from engine.models import HumanTask, TaskState, User
+from engine.runtime import tasks
 from webforms.extensions import db
 
 CLASSIFY = {"category": "network", "impact": "medium", "urgency": "medium"}
@@ -299,7 +300,7 @@ def test_second_completion_says_who_was_first(desk, api, app):
 
 
 def test_instructions_are_sandboxed(app):
-    from webforms.taskforms import instructions
+    from webforms.tasks.forms import instructions
 
     with app.test_request_context():
         assert instructions("您好 {{ name }}", {"name": "王工"}) == "您好 王工"

@@ -8,8 +8,9 @@ import re
 
 from sqlalchemy import select
 
-from engine import definitions, instances
+from engine.authoring import versions
 from engine.models import Draft, HumanTask, ProcessInstance, TaskState
+from engine.runtime import definitions, instances
 from webforms.extensions import db
 
 SLA_P2 = ('<outputEntry id="Rule_P2_out1">\n          <text>30</text>', '<outputEntry id="Rule_P2_out1">\n          <text>20</text>')
@@ -138,7 +139,7 @@ def test_retire_and_activate(desk, app):
     with app.app_context():
         files = dict(definitions.get_version(db.session, "service_desk").files)
         files["sla.dmn"] = files["sla.dmn"].replace(*SLA_P2)
-        definitions.deploy(db.session, {n: c for n, c in files.items() if not n.endswith(".json")}, user="tests")
+        versions.deploy(db.session, {n: c for n, c in files.items() if not n.endswith(".json")}, user="tests")
         db.session.commit()
     desk.login("admin1")
     assert desk.post("/processes/service_desk/versions/2/retire").status_code == 302

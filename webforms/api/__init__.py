@@ -8,7 +8,7 @@ from functools import wraps
 
 from flask import Blueprint, g, request
 
-from engine import users
+from engine.desk import users
 from engine.errors import Forbidden, Invalid
 
 from ..extensions import db

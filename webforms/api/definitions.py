@@ -1,9 +1,10 @@
 from flask import g, request
 
-from engine import definitions, instances
+from engine.authoring import versions
 from engine.errors import Invalid
 from engine.models import HumanTask, TaskState
-from engine.serialization import jsonable
+from engine.runtime import definitions, instances
+from engine.runtime.serialization import jsonable
 
 from ..extensions import db
 from . import bp, token_required
@@ -30,7 +31,7 @@ def deploy_definitions():
         if not name.endswith((".bpmn", ".dmn")):
             raise Invalid(f"{name}: 只接受 .bpmn 和 .dmn 文件 / only .bpmn and .dmn files")
         files[name] = upload.read()
-    created = definitions.deploy(db.session, files, user=g.user.username, note=request.form.get("note", ""))
+    created = versions.deploy(db.session, files, user=g.user.username, note=request.form.get("note", ""))
     db.session.commit()
     return {"created": Version(many=True).dump(created)}, (201 if created else 200)
 

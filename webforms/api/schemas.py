@@ -1,7 +1,7 @@
 """Marshmallow schemas of the API's requests and answers; the OpenAPI document is built from them.
 
 Task form data is validated by the schema the engine builds from each task's
-``camunda:formData`` (engine.forms), not here.
+``camunda:formData`` (engine.runtime.forms), not here.
 """
 
 from marshmallow import Schema, ValidationError, fields

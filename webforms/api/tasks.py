@@ -1,8 +1,8 @@
 from flask import g, request
 
-from engine import instances, tasks
 from engine.errors import Invalid
 from engine.models import Ticket
+from engine.runtime import instances, tasks
 
 from ..extensions import db
 from . import bp, json_body, token_required

@@ -1,7 +1,8 @@
 from flask import g, request
 
-from engine import audit, instances, tickets
+from engine.desk import audit, tickets
 from engine.models import HumanTask, TaskState
+from engine.runtime import instances
 
 from ..extensions import db
 from . import bp, json_body, token_required

@@ -1,6 +1,6 @@
 from flask import g
 
-from engine import users
+from engine.desk import users
 from engine.errors import Forbidden
 
 from ..extensions import db

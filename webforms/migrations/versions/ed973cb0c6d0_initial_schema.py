@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-23 10:24:24.149250
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import engine.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'ed973cb0c6d0'

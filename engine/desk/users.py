@@ -1,0 +1,165 @@
+"""Staff accounts, roles, passwords and API tokens.
+
+Passwords are hashed with scrypt from the standard library (no Flask needed here).
+Five failed logins within a minute lock the account for a minute, which slows
+guessing down without letting a stranger lock someone out for long.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..clock import now
+from ..errors import Forbidden, Invalid, NotFound
+from ..models import ApiToken, Role, User
+
+ROLES = [
+    ("agent", "服务台", "Service desk agent"),
+    ("lead", "组长", "Desk lead"),
+    ("pm", "项目经理", "Project manager"),
+    ("engineer", "运维工程师", "Operations engineer"),
+    ("tech_support", "技术支持", "Technical support"),
+    ("process_owner", "流程管理员", "Process owner"),
+    ("admin", "系统管理员", "Administrator"),
+]
+
+DEMO_USERS = [
+    ("agent1", "王小服", ["agent"]),
+    ("lead1", "李组长", ["lead", "agent"]),
+    ("pm1", "张经理", ["pm"]),
+    ("eng1", "刘工", ["engineer"]),
+    ("eng2", "陈工", ["engineer"]),
+    ("ts1", "赵技术", ["tech_support"]),
+    ("owner1", "周流程", ["process_owner"]),
+    ("admin1", "管理员", ["admin"]),
+]
+
+# scrypt cost; tests lower it through ``set_hash_cost`` to keep fixtures fast.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+LOCK_AFTER = 5
+LOCK_WINDOW = timedelta(minutes=1)
+
+
+def set_hash_cost(n: int) -> None:
+    _SCRYPT["n"] = n
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    n, r, p = _SCRYPT["n"], _SCRYPT["r"], _SCRYPT["p"]
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    return f"scrypt${n}${r}${p}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def check_password(stored: str, password: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def ensure_roles(session: Session) -> None:
+    for code, name, name_en in ROLES:
+        if session.get(Role, code) is None:
+            session.add(Role(code=code, name=name, name_en=name_en))
+    session.flush()
+
+
+def by_username(session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username)).first()
+
+
+def get_user(session: Session, username: str) -> User:
+    user = by_username(session, username)
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在 / no user {username}")
+    return user
+
+
+def add_user(
+    session: Session, username: str, password: str, roles: list[str], *, display_name: str = "", email: str = ""
+) -> User:
+    if not username or not password:
+        raise Invalid("用户名和密码必填 / username and password are required")
+    if by_username(session, username) is not None:
+        raise Invalid(f"用户 {username} 已存在 / user {username} exists", fields={"username": ["已存在 / exists"]})
+    unknown = [r for r in roles if session.get(Role, r) is None]
+    if unknown:
+        raise Invalid(f"未知角色 / unknown roles: {', '.join(unknown)}", fields={"roles": unknown})
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        email=email,
+        password_hash=hash_password(password),
+        roles=[session.get(Role, r) for r in roles],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def add_demo_users(session: Session) -> list[User]:
+    ensure_roles(session)
+    created = []
+    for username, display, roles in DEMO_USERS:
+        if by_username(session, username) is None:
+            created.append(add_user(session, username, "demo", roles, display_name=display, email=f"{username}@desk.local"))
+    return created
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user, or Forbidden with a message that does not say which part was wrong."""
+    user = by_username(session, username or "")
+    at = now()
+    wrong = Forbidden("用户名或密码错误 / wrong username or password")
+    if user is None or not user.active:
+        check_password(_DUMMY_HASH, password or "")  # same cost either way
+        raise wrong
+    if user.locked_until and user.locked_until > at:
+        raise Forbidden("尝试次数过多，请一分钟后再试 / too many attempts, try again in a minute")
+    if not check_password(user.password_hash, password or ""):
+        recent = user.last_failed_at is not None and at - user.last_failed_at < LOCK_WINDOW
+        user.failed_logins = (user.failed_logins or 0) + 1 if recent else 1
+        user.last_failed_at = at
+        if user.failed_logins >= LOCK_AFTER:
+            user.locked_until = at + LOCK_WINDOW
+            user.failed_logins = 0
+        raise wrong
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+def issue_token(session: Session, user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest()))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User:
+    digest = hashlib.sha256((token or "").encode()).hexdigest()
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()
+    if row is None or not row.user.active:
+        raise Forbidden("无效的令牌 / invalid token")
+    return row.user
+
+
+def users_with_role(session: Session, role: str) -> list[User]:
+    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [u for u in users if u.has_role(role)]
+
+
+_DUMMY_HASH = "scrypt$16$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="

@@ -1,0 +1,210 @@
+"""User-task forms: one field definition, read from ``camunda:formData``.
+
+The same ``FieldDef`` list feeds the HTML form (webforms builds WTForms from it),
+the JSON API (``schema_for`` builds the marshmallow schema it validates with) and
+the typed values written into task data (``validate``). Server-side validation
+always runs here; whatever the browser checks is a convenience.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from functools import lru_cache
+
+from marshmallow import Schema, ValidationError, fields
+from marshmallow import validate as mv
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import Invalid
+from ..models import Role, User
+
+TYPES = ("string", "long", "boolean", "date", "enum")
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    id: str
+    label: str
+    type: str
+    required: bool = False
+    readonly: bool = False
+    default: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+    min: float | None = None
+    max: float | None = None
+    minlength: int | None = None
+    maxlength: int | None = None
+    pattern: str | None = None
+    widget: str | None = None
+    role: str | None = None
+    placeholder: str | None = None
+    properties: tuple[tuple[str, str], ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["options"] = [{"id": k, "name": v} for k, v in self.options]
+        d["properties"] = dict(self.properties)
+        return d
+
+
+def _number(value: str | None) -> float | None:
+    if value in (None, ""):
+        return None
+    return float(value)
+
+
+def field_defs(form) -> list[FieldDef]:
+    """The fields of a SpiffWorkflow Camunda ``Form`` (``task_spec.form``), as FieldDefs."""
+    if form is None:
+        return []
+    result = []
+    for f in form.fields:
+        validation = {v.name: v.config for v in f.validation}
+        props = {p.id: p.value for p in f.properties}
+        result.append(
+            FieldDef(
+                id=f.id,
+                label=f.label or f.id,
+                type=f.type or "string",
+                required="required" in validation,
+                readonly="readonly" in validation,
+                default=f.default_value or None,
+                options=tuple((o.id, o.name) for o in getattr(f, "options", [])),
+                min=_number(validation.get("min")),
+                max=_number(validation.get("max")),
+                minlength=int(validation["minlength"]) if validation.get("minlength") else None,
+                maxlength=int(validation["maxlength"]) if validation.get("maxlength") else None,
+                pattern=validation.get("pattern") or props.get("pattern") or None,
+                widget=props.get("widget"),
+                role=props.get("role"),
+                placeholder=props.get("placeholder"),
+                properties=tuple(sorted(props.items())),
+            )
+        )
+    return result
+
+
+class _AwareDateTime(fields.Field):
+    """Accepts ISO dates or date-times (as browsers and API clients send them); stores ISO UTC."""
+
+    default_error_messages = {"invalid": "不是有效的日期时间 / not a valid date or date-time"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, date):
+            parsed = datetime(value.year, value.month, value.day)
+        elif isinstance(value, str) and value.strip():
+            try:
+                parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                raise self.make_error("invalid") from None
+        else:
+            raise self.make_error("invalid")
+        if parsed.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            parsed = parsed.replace(tzinfo=ZoneInfo(self.metadata.get("tz", "Asia/Shanghai")))
+        return parsed.astimezone(timezone.utc).isoformat()
+
+
+def _marshmallow_field(fd: FieldDef) -> fields.Field:
+    validators = []
+    if fd.type == "enum":
+        validators.append(mv.OneOf([k for k, _ in fd.options], error="请选择列表中的选项 / choose one of the options"))
+    if fd.minlength is not None or fd.maxlength is not None:
+        validators.append(mv.Length(min=fd.minlength, max=fd.maxlength, error="长度应在 {min} 到 {max} 之间 / length must be between {min} and {max}"))
+    if fd.min is not None or fd.max is not None:
+        validators.append(mv.Range(min=fd.min, max=fd.max, error="数值应在 {min} 到 {max} 之间 / must be between {min} and {max}"))
+    if fd.pattern:
+        validators.append(mv.Regexp(re.compile(fd.pattern), error="格式不正确 / wrong format"))
+    kwargs = {"required": fd.required, "allow_none": not fd.required, "validate": validators}
+    required_msg = {"required": "必填 / required", "null": "必填 / required"}
+    if fd.type == "long":
+        return fields.Integer(strict=False, error_messages={**required_msg, "invalid": "请输入整数 / enter a whole number"}, **kwargs)
+    if fd.type == "boolean":
+        return fields.Boolean(error_messages={**required_msg, "invalid": "请选择是或否 / yes or no"}, **kwargs)
+    if fd.type == "date":
+        return _AwareDateTime(error_messages=required_msg, **kwargs)
+    return fields.String(error_messages={**required_msg, "invalid": "请输入文字 / enter text"}, **kwargs)
+
+
+def schema_for(defs: list[FieldDef]) -> Schema:
+    """The marshmallow schema the JSON API and the HTML post validate with."""
+    return _schema_class(tuple(defs))()
+
+
+@lru_cache(maxsize=512)
+def _schema_class(defs: tuple[FieldDef, ...]) -> type[Schema]:
+    attrs = {fd.id: _marshmallow_field(fd) for fd in defs if not fd.readonly}
+    return Schema.from_dict(attrs, name="TaskForm")
+
+
+def _blank_to_none(defs: list[FieldDef], data: dict) -> dict:
+    """HTML forms send "" for an empty field: that is "not given", not an empty string."""
+    cleaned = {}
+    known = {fd.id: fd for fd in defs}
+    for key, value in data.items():
+        fd = known.get(key)
+        if fd is None or fd.readonly:
+            continue  # unknown or read-only keys never reach task data
+        if isinstance(value, str) and value.strip() == "" and fd.type != "string":
+            value = None
+        if isinstance(value, str) and fd.type == "string" and value.strip() == "":
+            value = None if fd.required else ""
+        cleaned[key] = value
+    return cleaned
+
+
+def validate(session: Session, defs: list[FieldDef], data: dict) -> dict:
+    """Typed values for task data, or Invalid with per-field messages. Unknown keys are dropped."""
+    if not isinstance(data, dict):
+        raise Invalid("表单数据应为对象 / form data must be an object")
+    cleaned = _blank_to_none(defs, data)
+    try:
+        values = schema_for(defs).load(cleaned)
+    except ValidationError as err:
+        raise Invalid("表单有错误 / the form has errors", fields=_flatten(err.messages)) from None
+    errors: dict[str, list[str]] = {}
+    for fd in defs:
+        value = values.get(fd.id)
+        if fd.widget == "user" and value:
+            if not _user_has_role(session, value, fd.role):
+                role = fd.role or ""
+                errors[fd.id] = [f"不是有效的{_role_name(session, role)}账号 / not an active user with role {role}"]
+    if errors:
+        raise Invalid("表单有错误 / the form has errors", fields=errors)
+    for fd in defs:  # omitted optional fields keep the diagram's default or stay empty
+        if fd.id not in values and fd.default is not None and not fd.readonly:
+            values[fd.id] = _typed_default(fd)
+    return values
+
+
+def _typed_default(fd: FieldDef):
+    if fd.type == "long":
+        return int(fd.default)
+    if fd.type == "boolean":
+        return str(fd.default).lower() == "true"
+    return fd.default
+
+
+def _flatten(messages) -> dict[str, list[str]]:
+    result = {}
+    for key, value in (messages or {}).items():
+        if isinstance(value, dict):
+            value = [m for msgs in value.values() for m in (msgs if isinstance(msgs, list) else [msgs])]
+        result[str(key)] = [str(m) for m in (value if isinstance(value, list) else [value])]
+    return result
+
+
+def _user_has_role(session: Session, username: str, role: str | None) -> bool:
+    user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+    return user is not None and (not role or user.has_role(role))
+
+
+def _role_name(session: Session, code: str) -> str:
+    role = session.get(Role, code) if code else None
+    return role.name if role else "用户"

@@ -1,0 +1,357 @@
+"""Process instances and the one write path every change goes through.
+
+Every change to an instance — start, complete a task, claim, fire timers — is
+one function here that reads top to bottom: lock the instance, load it, check,
+apply, run engine steps, refresh timers, then ``save``: state (without the
+spec), next timer, human-task rows, ticket projection and audit, all in the
+caller's transaction. The caller (a request, the CLI, the timer worker) commits
+once; on any error it rolls back and nothing has changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..clock import now
+from ..desk import audit, tickets
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket, User
+from . import definitions, forms, sandbox, tasks
+from .serialization import dump_state, load_workflow
+
+DESK_PROCESS = "service_desk"
+MAX_STEP_ROUNDS = 50
+
+
+# --- loading and saving -------------------------------------------------------------
+
+
+def lock(session: Session, instance_id: int) -> ProcessInstance:
+    """The instance, locked for this transaction.
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` on the row. SQLite: every transaction is
+    already a write transaction (``BEGIN IMMEDIATE``, see ``db.configure``), so
+    only one writer is ever inside.
+    """
+    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=ProcessInstance)
+    instance = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    if instance is None:
+        raise NotFound(f"流程实例 {instance_id} 不存在 / no instance {instance_id}")
+    return instance
+
+
+# Workflows this process saved last, keyed by instance id, with a digest of the state
+# they were saved as. Restoring a workflow is most of a step's cost; when the stored
+# state is byte-for-byte what we saved, the object we already hold is that workflow.
+# An entry is taken out while in use (one writer per instance holds the lock anyway)
+# and put back by ``save``; a rolled-back save leaves a digest the database never
+# had, so the stale object is never used.
+_workflows: OrderedDict[int, tuple[bytes, BpmnWorkflow]] = OrderedDict()
+_workflows_lock = threading.Lock()
+WORKFLOW_CACHE_SIZE = 256
+
+
+def _digest(state: bytes) -> bytes:
+    return hashlib.blake2b(state, digest_size=16).digest()
+
+
+def load(instance: ProcessInstance) -> BpmnWorkflow:
+    """The instance's workflow, for changing it: call only with the instance locked."""
+    with _workflows_lock:
+        cached = _workflows.pop(instance.id, None)
+    if cached is not None and cached[0] == _digest(instance.state) and cached[1].spec is definitions.specs_of(instance.version)[0]:
+        return cached[1]
+    return read(instance)
+
+
+def read(instance: ProcessInstance) -> BpmnWorkflow:
+    """A fresh copy of the instance's workflow from its stored state (for reading)."""
+    spec, subprocess_specs = definitions.specs_of(instance.version)
+    return load_workflow(instance.state, spec, subprocess_specs, sandbox.script_engine())
+
+
+def _remember(instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    with _workflows_lock:
+        _workflows[instance.id] = (_digest(instance.state), workflow)
+        while len(_workflows) > WORKFLOW_CACHE_SIZE:
+            _workflows.popitem(last=False)
+
+
+def run_steps(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
+    """Engine steps until only people or timers are awaited; returns SLA timer events fired.
+
+    ``do_engine_steps`` refreshes timers at its end, which can make more tasks
+    READY (a due boundary timer); those need another round.
+    """
+    fired: list[tuple[str, str]] = []
+
+    def did_complete(task) -> None:
+        spec = task.task_spec
+        if not isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
+            return
+        props = (getattr(spec, "extensions", None) or {}).get("properties") or {}
+        if props.get("sla"):
+            fired.append((props["sla"], props.get("level", "breach")))
+
+    for _ in range(MAX_STEP_ROUNDS):
+        workflow.refresh_timers()
+        workflow.do_engine_steps(did_complete_task=did_complete)
+        if not any(not t.task_spec.manual for t in workflow.get_tasks(state=SpiffState.READY)):
+            break
+    return fired
+
+
+def next_timer_at(workflow: BpmnWorkflow):
+    """The earliest due time among the workflow's waiting timers, or None."""
+    dues = []
+    for task in workflow.event_manager.tasks.values():
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = definition.details(task).value
+        if isinstance(value, str):
+            try:
+                dues.append(TimerEventDefinition.get_datetime(value))
+            except ValueError:
+                continue
+    return min(dues) if dues else None
+
+
+def current_data(workflow: BpmnWorkflow) -> dict:
+    """The process data as of now: the data the open user tasks carry, or the final data."""
+    if workflow.completed:
+        return dict(workflow.data)
+    ready = sorted(tasks.ready_user_tasks(workflow), key=lambda t: t.last_state_change)
+    if ready:
+        merged: dict = {}
+        for task in ready:
+            merged.update(task.data)
+        return merged
+    return dict(workflow.last_task.data) if workflow.last_task else {}
+
+
+def _ticket_of(session: Session, instance: ProcessInstance) -> Ticket | None:
+    with session.no_autoflush:
+        return session.scalars(select(Ticket).where(Ticket.instance_id == instance.id)).first()
+
+
+def save(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    *,
+    actor: str,
+    sla_events: list[tuple[str, str]],
+) -> None:
+    at = now()
+    ticket = _ticket_of(session, instance)  # before the state changes: no autoflush of the blob twice
+    instance.state = dump_state(workflow)
+    _remember(instance, workflow)
+    instance.revision = (instance.revision or 0) + 1
+    instance.updated_at = at
+    instance.last_error = None
+    if workflow.completed:
+        instance.status = InstanceStatus.COMPLETED
+        instance.completed_at = at
+        instance.next_timer_at = None
+    else:
+        instance.next_timer_at = next_timer_at(workflow)
+    ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
+    if ticket is not None:
+        tickets.project(
+            session,
+            ticket,
+            current_data(workflow),
+            ready_tasks=ready_rows,
+            finished=workflow.completed,
+            actor=actor,
+            sla_events=sla_events,
+        )
+    elif sla_events:
+        for name, level in sla_events:
+            audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
+
+
+# --- starting ------------------------------------------------------------------------
+
+
+def _new_workflow(session: Session, key: str, data: dict) -> tuple:
+    version = definitions.get_version(session, key)
+    spec, subprocess_specs = definitions.specs_of(version)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=sandbox.script_engine())
+    for task in workflow.get_tasks(state=SpiffState.READY):
+        task.data.update(data)
+    return version, workflow
+
+
+def start(session: Session, key: str, *, user: User, data: dict | None = None) -> ProcessInstance:
+    """Start any deployed process on its latest active version (admins, and the desk itself)."""
+    if not user.has_role("admin"):
+        raise Forbidden("只有管理员可以直接启动流程 / only admins start processes directly")
+    if data is not None and not isinstance(data, dict):
+        raise Invalid("data 应为对象 / data must be an object")
+    version, workflow = _new_workflow(session, key, sandbox.strip_reserved(data or {}))
+    fired = run_steps(workflow)
+    instance = ProcessInstance(
+        version_id=version.id, process_key=key, state=b"", started_by=user.username, started_at=now()
+    )
+    session.add(instance)
+    session.flush()
+    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    audit.record(session, "start", actor=user.username, instance_id=instance.id,
+                 name=f"{key} v{version.version}", data=data or {})
+    return instance
+
+
+def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
+    """Register a call: start the desk process and complete its intake task with ``data``.
+
+    The intake form is validated before anything is stored, so a bad record
+    leaves no half-made ticket behind.
+    """
+    if not user.has_role("agent", "lead", "admin"):
+        raise Forbidden("只有服务台人员可以登记工单 / only desk staff register tickets")
+    version, workflow = _new_workflow(session, DESK_PROCESS, {})
+    run_steps(workflow)
+    intake = next(iter(tasks.ready_user_tasks(workflow)), None)
+    if intake is None:
+        raise Conflict(f"{DESK_PROCESS} v{version.version} 没有受理登记任务 / has no intake task")
+    values = forms.validate(session, forms.field_defs(intake.task_spec.form), sandbox.strip_reserved(data or {}))
+    at = now()
+    number = tickets.next_number(session, values.get("type", ""), at)
+    instance = ProcessInstance(
+        version_id=version.id, process_key=DESK_PROCESS, state=b"", started_by=user.username, started_at=at
+    )
+    session.add(instance)
+    session.flush()
+    ticket = Ticket(number=number, instance_id=instance.id, type=values.get("type", ""), created_by=user.username,
+                    accepted_at=at)
+    session.add(ticket)
+    session.flush()
+    row = HumanTask(
+        instance_id=instance.id, ticket_id=ticket.id, task_guid=str(intake.id), process_id=workflow.spec.name,
+        state=TaskState.COMPLETED, created_at=at, assignee=user.username, completed_at=at, completed_by=user.username,
+    )
+    tasks.describe(session, row, intake.task_spec)
+    session.add(row)
+    session.flush()
+    intake.data.update(values)
+    intake.data["number"] = number
+    intake.run()
+    fired = run_steps(workflow)
+    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    audit.record(session, "create_ticket", actor=user.username, instance_id=instance.id, ticket_id=ticket.id,
+                 task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
+    return ticket
+
+
+# --- the write path for tasks ---------------------------------------------------------
+
+
+def _locked_ready_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
+    row = tasks.get(session, task_id)
+    instance = lock(session, row.instance_id)
+    session.refresh(row)
+    if row.state != TaskState.READY:
+        who = row.completed_by or "系统"
+        when = row.completed_at.isoformat() if row.completed_at else ""
+        state = "已完成" if row.state == TaskState.COMPLETED else "已取消"
+        raise Conflict(
+            f"该任务{state}：已由 {who} 于 {when} 处理 / task already done by {who}",
+            by=row.completed_by,
+            at=row.completed_at,
+        )
+    return row, instance
+
+
+def complete(session: Session, task_id: int, data: dict, *, user: User) -> HumanTask:
+    """Complete a user task with form data: the one function that moves a process forward."""
+    row, instance = _locked_ready_task(session, task_id)
+    tasks.check_may_do(user, row)
+    workflow = load(instance)
+    task = tasks.find_task(workflow, row.task_guid)
+    if task is None or task.state != SpiffState.READY:
+        raise Conflict("该任务已不在待办状态 / task is no longer ready")
+    values = forms.validate(session, forms.field_defs(getattr(task.task_spec, "form", None)),
+                            sandbox.strip_reserved(data or {}))
+    task.data.update(values)
+    task.run()
+    at = now()
+    row.state = TaskState.COMPLETED
+    row.completed_by = user.username
+    row.completed_at = at
+    if not row.assignee:
+        row.assignee = user.username
+    fired = run_steps(workflow)
+    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    audit.record(session, "complete", actor=user.username, instance_id=instance.id, ticket_id=row.ticket_id,
+                 task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
+    return row
+
+
+def claim(session: Session, task_id: int, *, user: User) -> HumanTask:
+    """Take a group task into one's own inbox."""
+    row, _instance = _locked_ready_task(session, task_id)
+    tasks.check_may_do(user, row)
+    if row.assignee and row.assignee != user.username:
+        raise Conflict(f"该任务已由 {row.assignee} 认领 / already claimed by {row.assignee}", by=row.assignee)
+    row.assignee = user.username
+    row.claimed = True
+    _touch_ticket_assignee(session, row)
+    audit.record(session, "claim", actor=user.username, instance_id=row.instance_id, ticket_id=row.ticket_id,
+                 task_id=row.id, bpmn_id=row.bpmn_id, name=row.name)
+    return row
+
+
+def unclaim(session: Session, task_id: int, *, user: User) -> HumanTask:
+    """Give a claimed task back to its group (the claimer, a lead or an admin)."""
+    row, _instance = _locked_ready_task(session, task_id)
+    if not row.claimed:
+        raise Invalid("该任务由流程指派，不能退回 / this task was assigned by the process")
+    if row.assignee != user.username and not user.has_role("lead", "admin"):
+        raise Forbidden(f"该任务由 {row.assignee} 认领 / claimed by {row.assignee}")
+    row.assignee = None
+    row.claimed = False
+    _touch_ticket_assignee(session, row)
+    audit.record(session, "unclaim", actor=user.username, instance_id=row.instance_id, ticket_id=row.ticket_id,
+                 task_id=row.id, bpmn_id=row.bpmn_id, name=row.name)
+    return row
+
+
+def _touch_ticket_assignee(session: Session, row: HumanTask) -> None:
+    if row.ticket_id is not None:
+        ticket = session.get(Ticket, row.ticket_id)
+        if ticket is not None:
+            ticket.assignee = row.assignee
+    session.flush()
+
+
+def fire_timers(session: Session, instance_id: int, *, actor: str = "timer") -> bool:
+    """Fire whatever timers of this instance are due; False when there was nothing to do."""
+    instance = lock(session, instance_id)
+    if instance.status != InstanceStatus.RUNNING or instance.next_timer_at is None or instance.next_timer_at > now():
+        return False
+    workflow = load(instance)
+    fired = run_steps(workflow)
+    save(session, instance, workflow, actor=actor, sla_events=fired)
+    audit.record(session, "timer", actor=actor, instance_id=instance.id,
+                 ticket_id=getattr(_ticket_of(session, instance), "id", None),
+                 data={"fired": [f"{name}:{level}" for name, level in fired]})
+    return True
+
+
+def get(session: Session, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"流程实例 {instance_id} 不存在 / no instance {instance_id}")
+    return instance

@@ -1,0 +1,4 @@
+"""The notification bell (通知).
+
+``pages`` holds the blueprint.
+"""

@@ -1,0 +1,309 @@
+"""Processes: how process owners change the desk and admins decide what runs.
+
+Process owners open a deployed version (or upload files from Camunda Modeler)
+as a draft, edit diagrams and rule tables in the browser (bpmn-js with the
+Camunda properties panel, dmn-js), validate, save and run the process tests.
+Admins deploy a draft as the next version, retire versions, compare any two,
+and move running instances from one version to another after a preview.
+
+Views read input, call one engine function (``engine.authoring.drafts``, ``validation``,
+``scenarios``, ``versions``, ``migration``), commit, and render or redirect.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from engine.authoring import drafts, migration, scenarios, validation, versions
+from engine.errors import EngineError, Invalid
+from engine.models import ProcessVersion
+from engine.runtime import definitions
+
+from ..auth import staff, staff_required
+from ..extensions import db
+from ..i18n import engine_text
+
+bp = Blueprint("processes", __name__, url_prefix="/processes")
+
+EDITORS = drafts.EDITORS
+ADMIN = ("admin",)
+MIME = {".bpmn": "application/xml", ".dmn": "application/xml", ".json": "application/json"}
+
+
+def _json_files() -> dict:
+    body = request.get_json(silent=True)
+    files = body.get("files") if isinstance(body, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(k, str) for k in files):
+        raise Invalid("请求应包含 files 对象 / the request must hold a files object")
+    return files
+
+
+def _download(name: str, text: str) -> Response:
+    suffix = "." + name.rsplit(".", 1)[-1]
+    return Response(text, mimetype=MIME.get(suffix, "text/plain"),
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+
+# --------------------------------------------------------------------------- list
+
+
+@bp.get("/")
+@staff_required(*EDITORS)
+def index():
+    return render_template("processes/index.html", processes=versions.overview(db.session),
+                           drafts=drafts.list_drafts(db.session), is_admin=staff().has_role("admin"))
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+@bp.post("/drafts")
+@staff_required(*EDITORS)
+def create_draft():
+    """From a version's "edit" button (form), or "save as draft" in the modeler (JSON with the edited files)."""
+    body = request.get_json(silent=True) if request.is_json else None
+    source = body or request.form
+    version = db.session.get(ProcessVersion, int(source.get("version_id") or 0))
+    if version is None:
+        abort(404)
+    draft = drafts.create(db.session, user=staff(), version=version, name=source.get("name") or "")
+    if body and isinstance(body.get("files"), dict):
+        drafts.save(db.session, draft.id, body["files"], user=staff())
+    db.session.commit()
+    url = url_for("processes.edit_draft", draft_id=draft.id)
+    return jsonify({"id": draft.id, "url": url}) if body else redirect(url)
+
+
+@bp.post("/drafts/upload")
+@staff_required(*EDITORS)
+def upload_draft():
+    """Files made in Camunda Modeler become a new draft."""
+    files = {(u.filename or "").rsplit("/", 1)[-1]: u.read() for u in request.files.getlist("files") if u.filename}
+    try:
+        draft = drafts.create(db.session, user=staff(), files=files, name=request.form.get("name", ""))
+    except Invalid as exc:
+        db.session.rollback()
+        flash(engine_text(exc.message), "error")
+        return redirect(url_for("processes.index"))
+    db.session.commit()
+    return redirect(url_for("processes.edit_draft", draft_id=draft.id))
+
+
+def _modeler(*, draft=None, version=None, deploy_error: EngineError | None = None, status: int = 200):
+    files = draft.files if draft is not None else drafts.with_scenarios(version)
+    key = draft.process_key if draft is not None else version.key
+    data = {
+        "main": next((n for n in sorted(files) if n.endswith(".bpmn") and key in drafts.process_ids({n: files[n]})), None),
+        "mode": "draft" if draft is not None else "version",
+        "draftId": draft.id if draft is not None else None,
+        "versionId": version.id if version is not None else draft.base_version_id,
+        "files": files,
+        "urls": {
+            "validate": url_for("processes.validate"),
+            "test": url_for("processes.test_draft", draft_id=draft.id) if draft else url_for("processes.test_files"),
+            "save": url_for("processes.save_draft", draft_id=draft.id) if draft else url_for("processes.create_draft"),
+        },
+        "report": draft.last_test_report if draft is not None else None,
+        "problems": getattr(deploy_error, "problems", None),
+    }
+    return render_template("processes/modeler.html", draft=draft, version=version, data=data,
+                           is_admin=staff().has_role("admin"), deploy_error=deploy_error), status
+
+
+@bp.get("/drafts/<int:draft_id>")
+@staff_required(*EDITORS)
+def edit_draft(draft_id: int):
+    return _modeler(draft=drafts.get(db.session, draft_id))
+
+
+@bp.post("/drafts/<int:draft_id>/files")
+@staff_required(*EDITORS)
+def save_draft(draft_id: int):
+    draft = drafts.save(db.session, draft_id, _json_files(), user=staff())
+    db.session.commit()
+    return jsonify({"id": draft.id, "updated_at": draft.updated_at.isoformat(), "author": draft.author})
+
+
+@bp.post("/drafts/<int:draft_id>/test")
+@staff_required(*EDITORS)
+def test_draft(draft_id: int):
+    """Run the draft's process tests (as saved) and remember the result on the draft."""
+    draft = drafts.get(db.session, draft_id)
+    files, saved_at = dict(draft.files), draft.updated_at
+    db.session.rollback()  # the tests take a while: hold no database transaction (SQLite: the write lock) meanwhile
+    report = scenarios.run(files)
+    draft = drafts.get(db.session, draft_id)
+    if draft.updated_at == saved_at:  # not saved again in the meantime
+        drafts.record_test(draft, report)
+        db.session.commit()
+    return jsonify(report)
+
+
+@bp.post("/test")
+@staff_required(*EDITORS)
+def test_files():
+    files = _json_files()
+    db.session.rollback()  # as above: nothing to store, no transaction to hold
+    return jsonify(scenarios.run(files))
+
+
+@bp.post("/validate")
+@staff_required(*EDITORS)
+def validate():
+    problems = validation.validate_bundle(db.session, _json_files())
+    return jsonify({"problems": problems, "errors": validation.has_errors(problems)})
+
+
+@bp.get("/drafts/<int:draft_id>/files/<path:name>")
+@staff_required(*EDITORS)
+def draft_file(draft_id: int, name: str):
+    draft = drafts.get(db.session, draft_id)
+    if name not in draft.files:
+        abort(404)
+    return _download(name, draft.files[name])
+
+
+@bp.post("/drafts/<int:draft_id>/delete")
+@staff_required(*EDITORS)
+def delete_draft(draft_id: int):
+    drafts.delete(db.session, draft_id, user=staff())
+    db.session.commit()
+    flash(_("Draft deleted."), "success")
+    return redirect(url_for("processes.index"))
+
+
+@bp.post("/drafts/<int:draft_id>/deploy")
+@staff_required(*ADMIN)
+def deploy_draft(draft_id: int):
+    try:
+        created = versions.deploy_draft(db.session, draft_id, user=staff(), note=request.form.get("note", ""),
+                                        override_reason=request.form.get("override_reason") or None)
+    except EngineError as exc:
+        db.session.rollback()
+        draft = drafts.get(db.session, draft_id)
+        if isinstance(exc, versions.ScenariosFailed):  # keep the report the admin is looking at
+            drafts.record_test(draft, exc.report)
+            db.session.commit()
+        return _modeler(draft=draft, deploy_error=exc, status=422)
+    db.session.commit()
+    names = ", ".join(f"{v.key} v{v.version}" for v in created)
+    flash(_("Deployed %(names)s.", names=names), "success")
+    return redirect(url_for("processes.index"))
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def _version(key: str, number: int):
+    return definitions.get_version(db.session, key, number)
+
+
+@bp.get("/<key>/versions/<int:number>")
+@staff_required(*EDITORS)
+def show_version(key: str, number: int):
+    return _modeler(version=_version(key, number))
+
+
+@bp.get("/<key>/versions/<int:number>/files/<path:name>")
+@staff_required(*EDITORS)
+def version_file(key: str, number: int, name: str):
+    files = drafts.with_scenarios(_version(key, number))
+    if name not in files:
+        abort(404)
+    return _download(name, files[name])
+
+
+@bp.post("/<key>/versions/<int:number>/retire")
+@staff_required(*ADMIN)
+def retire(key: str, number: int):
+    versions.retire(db.session, key, number, user=staff())
+    db.session.commit()
+    flash(_("%(key)s v%(n)s retired: new instances use the latest active version.", key=key, n=number), "success")
+    return redirect(url_for("processes.index"))
+
+
+@bp.post("/<key>/versions/<int:number>/activate")
+@staff_required(*ADMIN)
+def activate(key: str, number: int):
+    versions.activate(db.session, key, number, user=staff())
+    db.session.commit()
+    flash(_("%(key)s v%(n)s is active again.", key=key, n=number), "success")
+    return redirect(url_for("processes.index"))
+
+
+@bp.get("/<key>/diff")
+@staff_required(*EDITORS)
+def diff(key: str):
+    numbers = [v.version for v in definitions.list_versions(db.session, key)]
+    if not numbers:
+        abort(404)
+    new = request.args.get("b", type=int) or numbers[-1]
+    old = request.args.get("a", type=int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
+    result = versions.diff(db.session, key, old, new)
+    a, b = _version(key, old), _version(key, new)
+    shown = sorted(name for name, marks in result["files"].items() if any(marks.values()) and name.endswith(".bpmn"))
+    data = {"mode": "diff", "old": {n: a.files.get(n) for n in shown}, "new": {n: b.files.get(n) for n in shown},
+            "marks": result["files"]}
+    return render_template("processes/diff.html", key=key, old=old, new=new, numbers=numbers, result=result,
+                           shown=shown, data=data)
+
+
+# --------------------------------------------------------------------------- migration
+
+
+@bp.get("/<key>/migrate")
+@staff_required(*ADMIN)
+def migrate(key: str):
+    numbers = [v.version for v in definitions.list_versions(db.session, key)]
+    if not numbers:
+        abort(404)
+    target = request.args.get("to", type=int) or numbers[-1]
+    source = request.args.get("from", type=int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
+    recompute = request.args.get("recompute") == "1"
+    chosen = request.args.getlist("instance", type=int)
+    running = migration.running_instances(db.session, _version(key, source))
+    plans = None
+    if request.args.get("preview") and source != target:
+        plans = migration.preview(db.session, key, source, target, instance_ids=chosen or None,
+                                  recompute_timers=recompute)
+    db.session.rollback()  # a preview changes nothing
+    return render_template("processes/migrate.html", key=key, numbers=numbers, source=source, target=target,
+                           recompute=recompute, chosen=set(chosen), running=running, plans=plans,
+                           tickets=migration.ticket_numbers(db.session, [i.id for i in running]))
+
+
+@bp.post("/<key>/migrate")
+@staff_required(*ADMIN)
+def migrate_run(key: str):
+    """One transaction per instance: a refused one leaves the others migrated."""
+    target_number = request.form.get("to", type=int)
+    recompute = request.form.get("recompute") == "1"
+    done, refused = [], []
+    for instance_id in request.form.getlist("instance", type=int):
+        try:
+            target = _version(key, target_number)
+            migration.migrate(db.session, instance_id, target, user=staff(), recompute_timers=recompute)
+            db.session.commit()
+            done.append(instance_id)
+        except EngineError as exc:
+            db.session.rollback()
+            refused.append(f"#{instance_id}: {engine_text(exc.message)}")
+    if done:
+        flash(_("Migrated %(n)s instance(s) to v%(v)s.", n=len(done), v=target_number), "success")
+    for message in refused:
+        flash(_("Not migrated %(reason)s", reason=message), "error")
+    if not done and not refused:
+        flash(_("Choose the instances to migrate."), "warn")
+    return redirect(url_for("processes.migrate", key=key, to=target_number, **{"from": request.form.get("from")}))
+

@@ -1,0 +1,345 @@
+"""Tickets: the phone-call intake screen, the list and search, the ticket page.
+
+Intake shows the fields of the deployed desk process's ``intake`` task and
+registers the call with ``engine.runtime.instances.create_ticket``. The ticket page
+puts together the record, its SLA clocks, the audit trail as a timeline and
+the diagram of the ticket's own version with the path it took.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from engine.clock import now
+from engine.desk import audit, tickets
+from engine.errors import Invalid
+from engine.models import (
+    HumanTask,
+    Role,
+    SlaClock,
+    TaskState,
+    Ticket,
+    TicketStatus,
+    User,
+)
+from engine.runtime import definitions, instances, paths, tasks
+from engine.runtime.forms import FieldDef
+
+from ..auth import staff, staff_required
+from ..extensions import db
+from ..i18n import is_english, local_time
+from ..tasks import forms as taskforms
+from ..tasks.forms import Catalog, catalog, display
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+
+DESK_STAFF = ("agent", "lead", "admin")
+INTAKE_TASK = "intake"
+RADIOS = {"type", "channel"}
+LOOKUP_FIELDS = ("reporter_name", "organisation", "phone")
+# the phone-call order: what the call is, who is calling, then the problem
+INTAKE_GROUPS = (
+    (_l("Call"), ("type", "channel")),
+    (_l("Caller"), ("reporter_name", "organisation", "phone", "email")),
+    (_l("Problem"), ("title", "description", "occurred_at", "device_model", "device_serial")),
+)
+PER_PAGE = 20
+
+STATUS_NAMES = {
+    TicketStatus.OPEN: _l("In progress"),
+    TicketStatus.RESOLVED: _l("Resolved"),
+    TicketStatus.CLOSED: _l("Closed"),
+}
+TYPE_NAMES = {
+    "incident": _l("Incident"),
+    "request": _l("Service request"),
+    "consultation": _l("Consultation"),
+    "complaint": _l("Complaint"),
+}
+CLOCK_NAMES = {
+    "response": _l("Response"),
+    "handoff": _l("Hand-off"),
+    "resolution": _l("Resolution"),
+    "callback": _l("Callback"),
+}
+ACTION_NAMES = {
+    "create_ticket": _l("Registered"),
+    "complete": _l("Completed"),
+    "claim": _l("Claimed"),
+    "unclaim": _l("Released"),
+    "timer": _l("Timer"),
+    "sla_warning": _l("SLA warning"),
+    "sla_breach": _l("SLA breached"),
+    "start": _l("Started"),
+}
+# the record's fields in the order a reader expects; labels for those the forms do not name
+FIELD_LABELS = {
+    "type": _l("Type"), "channel": _l("Channel"), "title": _l("Title"), "description": _l("Description"),
+    "reporter_name": _l("Reporter"), "organisation": _l("Organisation"), "phone": _l("Phone"),
+    "email": _l("E-mail"), "device_model": _l("Device model"), "device_serial": _l("Serial number"),
+    "occurred_at": _l("Occurred at"), "category": _l("Category"), "impact": _l("Impact"),
+    "urgency": _l("Urgency"), "priority": _l("Priority"), "project": _l("Project"), "pm_group": _l("PM group"),
+    "sla_calendar": _l("SLA calendar"), "engineer": _l("Engineer"), "resolved_by": _l("Resolved by"),
+    "solution": _l("Solution"), "vendor_case": _l("Vendor case"), "satisfaction": _l("Satisfaction"),
+    "reopened": _l("Reopened"), "summary": _l("Summary"), "to_kb": _l("To knowledge base"),
+    "created_by": _l("Registered by"), "accepted_at": _l("Accepted at"), "resolved_at": _l("Resolved at"),
+    "closed_at": _l("Closed at"),
+}  # fmt: skip
+# the fields whose absence makes an unqualified ticket (engine.desk.tickets.missing_fields)
+COMPLETENESS_LABELS = {
+    "reporter_name": _l("Reporter"), "organisation": _l("Organisation"), "phone": _l("Phone or e-mail"),
+    "description": _l("Description"), "occurred_at": _l("Occurred at"),
+    "device_model": _l("Device model"), "device_serial": _l("Serial number"),
+}  # fmt: skip
+
+
+def role_names(codes: list[str]) -> str:
+    """Role codes as the page's language names them."""
+    roles = {r.code: r for r in db.session.scalars(db.select(Role).where(Role.code.in_(codes or [])))}
+    return "、".join((roles[c].name_en if is_english() else roles[c].name) if c in roles else c for c in codes or [])
+
+
+def people() -> dict[str, str]:
+    return {u.username: u.display_name or u.username for u in db.session.scalars(db.select(User))}
+
+
+# --- intake ----------------------------------------------------------------------------
+
+
+def intake_step() -> tuple[list[FieldDef], str]:
+    """The intake task's fields and instructions in the deployed desk process's latest version."""
+    version = definitions.get_version(db.session, instances.DESK_PROCESS)
+    info = catalog(version)
+    defs = list(info.steps.get(INTAKE_TASK, {}).values())
+    return defs, info.documentation.get(INTAKE_TASK, "")
+
+
+def intake_form(defs: list[FieldDef], formdata=None):
+    cls = taskforms.form_class(defs, radios=RADIOS)
+    if formdata is not None:
+        return cls(formdata=formdata)
+    return cls(formdata=None, data=taskforms.initial_values(defs, {"channel": "phone"}))
+
+
+def intake_groups(form) -> list[tuple[str, list]]:
+    """The form's fields in phone-call order; fields the diagram adds go last, under "Other"."""
+    fields = dict((fd.id, (fd, f)) for fd, f in form.task_fields())
+    groups = []
+    for title, ids in INTAKE_GROUPS:
+        members = [fields.pop(i) for i in ids if i in fields]
+        if members:
+            groups.append((title, members))
+    if fields:
+        groups.append((_l("Other"), list(fields.values())))
+    return groups
+
+
+def _intake_page(form, doc: str, *, data: dict, invalid: Invalid | None = None, status: int = 200):
+    groups = intake_groups(form)
+    first = groups[0][1][0][0].id if groups else None
+    return render_template(
+        "tickets/new.html", form=form, groups=groups, first_field=first, lookup_fields=LOOKUP_FIELDS,
+        errors=invalid.fields if invalid else {}, invalid=invalid, instructions=taskforms.instructions(doc, {}),
+        missing=missing_labels(data),
+    ), status
+
+
+def missing_labels(data: dict) -> list[str]:
+    return [str(COMPLETENESS_LABELS.get(name, name)) for name in tickets.missing_fields(data)]
+
+
+@bp.get("/new")
+@staff_required(*DESK_STAFF)
+def new():
+    defs, doc = intake_step()
+    form = intake_form(defs)
+    return _intake_page(form, doc, data={})
+
+
+@bp.post("/new")
+@staff_required(*DESK_STAFF)
+def create():
+    defs, doc = intake_step()
+    data = taskforms.submitted(defs, request.form)
+    try:
+        ticket = instances.create_ticket(db.session, data, user=staff())
+    except Invalid as exc:
+        db.session.rollback()
+        return _intake_page(intake_form(defs, request.form), doc, data=data, invalid=exc, status=422)
+    db.session.commit()
+    flash(_("Ticket %(number)s registered.", number=ticket.number), "success")
+    return redirect(url_for("tickets.show", number=ticket.number))
+
+
+@bp.post("/completeness")
+@staff_required(*DESK_STAFF)
+def completeness():
+    """The live check on the intake screen: what an unqualified record still lacks (htmx)."""
+    return render_template("tickets/_completeness.html", missing=missing_labels(request.form.to_dict()))
+
+
+@bp.get("/lookup")
+@staff_required(*DESK_STAFF)
+def lookup():
+    """Suggestions for the intake screen from earlier tickets (htmx)."""
+    typed = (request.args.get(name, "").strip() for name in ("q", *LOOKUP_FIELDS))
+    prefix = next((text for text in typed if text), "")
+    return render_template("tickets/_lookup.html", contacts=tickets.contacts(db.session, prefix) if prefix else [], prefix=prefix)
+
+
+# --- list and search -----------------------------------------------------------------------
+
+
+@bp.get("")
+@staff_required()
+def index():
+    args = request.args
+    page = max(1, args.get("page", 1, type=int))
+    filters = {name: args.get(name, "").strip() for name in ("q", "status", "type", "priority")}
+    rows, total = tickets.search(
+        db.session, status=filters["status"] or None, type=filters["type"] or None,
+        priority=filters["priority"] or None, q=filters["q"] or None, page=page, per_page=PER_PAGE,
+    )  # fmt: skip
+    pages = max(1, math.ceil(total / PER_PAGE))
+    return render_template(
+        "tickets/list.html", tickets=rows, total=total, page=page, pages=pages, filters=filters,
+        status_names=STATUS_NAMES, type_names=TYPE_NAMES,
+    )
+
+
+# --- the ticket page ----------------------------------------------------------------------
+
+
+@dataclass
+class Clock:
+    name: str
+    label: str
+    clock: SlaClock
+
+    @property
+    def elapsed(self) -> timedelta | None:
+        if self.clock.started_at is None:
+            return None
+        return (self.clock.stopped_at or now()) - self.clock.started_at
+
+    @property
+    def state(self) -> str:
+        """"breached", "met" (stopped in time), "running" or "near" (a quarter of the time left)."""
+        c = self.clock
+        if c.breached or (c.due_at and (c.stopped_at or now()) > c.due_at):
+            return "breached"
+        if c.stopped_at:
+            return "met"
+        if c.due_at and c.started_at:
+            total = (c.due_at - c.started_at).total_seconds()
+            if total > 0 and (c.due_at - now()).total_seconds() <= total / 4:
+                return "near"
+        return "running"
+
+
+def clocks_of(ticket: Ticket) -> list[Clock]:
+    order = list(tickets.SLAS)
+    known = sorted(ticket.clocks, key=lambda c: order.index(c.name) if c.name in order else len(order))
+    return [Clock(c.name, str(CLOCK_NAMES.get(c.name, c.name)), c) for c in known]
+
+
+@dataclass
+class Entry:
+    at: datetime
+    actor: str
+    action: str
+    title: str
+    details: list[tuple[str, str]]
+    kind: str
+
+
+def _details(event, info: Catalog, names: dict[str, str]) -> list[tuple[str, str]]:
+    """What the person entered at that step, with the form's labels; the due time of an SLA event."""
+    if event.action.startswith("sla_"):
+        return [(_("Due"), local_time(tickets.parse_time((event.data or {}).get("due_at"))))]
+    if event.action not in ("create_ticket", "complete", "start"):
+        return []
+    fields = info.steps.get(event.bpmn_id or "", {})
+    details = []
+    for key, value in (event.data or {}).items():
+        if value is None or value == "":
+            continue
+        fd = fields.get(key)
+        label = fd.label if fd else str(FIELD_LABELS.get(key, key))
+        details.append((label, display(value, fd, info.options.get(key, {}), names)))
+    return details
+
+
+def timeline(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[Entry]:
+    """The audit trail of the ticket: who did what, when, with what."""
+    entries = []
+    for event in audit.history(db.session, ticket_id=ticket.id):
+        sla = event.action.startswith("sla_")
+        entries.append(
+            Entry(
+                at=event.at,
+                actor=names.get(event.actor, event.actor),
+                action=str(ACTION_NAMES.get(event.action, event.action)),
+                title=str(CLOCK_NAMES.get(event.name, event.name)) if sla else event.name,
+                details=_details(event, info, names),
+                kind={"sla_breach": "alert", "sla_warning": "warn"}.get(event.action, "step"),
+            )
+        )
+    return entries
+
+
+def record_fields(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[tuple[str, str]]:
+    labels = {fid: fd for step in info.steps.values() for fid, fd in step.items()}
+    shown = []
+    for key, label in FIELD_LABELS.items():
+        value = getattr(ticket, key)
+        if value in (None, "", False, 0) and key not in ("title", "description"):
+            continue
+        fd = labels.get(key)
+        if key in ("resolved_by", "created_by", "engineer"):
+            text = names.get(value, value)
+        elif isinstance(value, datetime):
+            text = local_time(value)
+        elif key == "type":
+            text = info.options.get("type", {}).get(value) or str(TYPE_NAMES.get(value, value))
+        else:
+            text = display(value, fd, info.options.get(key, {}), names)
+        shown.append((fd.label if fd and key not in ("type",) else str(label), text))
+    return shown
+
+
+def diagram(ticket: Ticket) -> dict:
+    """The BPMN files of the ticket's own version that it ran in, with the path to mark."""
+    version = ticket.instance.version
+    marks = paths.visited(db.session, ticket.instance)
+    main = marks.get(version.key, {}).get("file")
+    ran_in = {m["file"] for m in marks.values() if m["file"] in (version.files or {})}
+    files = sorted(ran_in, key=lambda f: (f != main, f))  # the desk process first
+    return {
+        "files": [{"name": f, "xml": version.files[f]} for f in files],
+        "marks": marks,
+        "version": version.version,
+    }
+
+
+@bp.get("/<number>")
+@staff_required()
+def show(number: str):
+    ticket = tickets.get_by_number(db.session, number)
+    info = catalog(ticket.instance.version)
+    names = people()
+    open_tasks = db.session.scalars(
+        db.select(HumanTask).where(HumanTask.ticket_id == ticket.id, HumanTask.state == TaskState.READY)
+    ).all()
+    return render_template(
+        "tickets/show.html", ticket=ticket, fields=record_fields(ticket, info, names), clocks=clocks_of(ticket),
+        timeline=timeline(ticket, info, names), open_tasks=open_tasks, may_do=lambda t: tasks.may_do(staff(), t),
+        diagram=diagram(ticket), status_names=STATUS_NAMES, names=names, role_names=role_names,
+        missing=[str(COMPLETENESS_LABELS.get(m, m)) for m in ticket.missing_fields or []],
+    )
