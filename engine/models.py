@@ -234,8 +234,14 @@ class Ticket(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     to_kb: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(80), default="")
+    # The moments the desk's rules measure (001 §五–§七, 004 §3–4); KPIs read these columns.
     accepted_at: Mapped[datetime] = mapped_column(default=now)
+    responded_at: Mapped[datetime | None]  # the desk took the online fix or dispatched to the PM
+    handoff_at: Mapped[datetime | None]  # first handed to the back line
+    returned: Mapped[int] = mapped_column(Integer, default=0)  # times sent back to the PM
     resolved_at: Mapped[datetime | None]
+    callback_at: Mapped[datetime | None]
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
