@@ -1,4 +1,4 @@
-"""ticket: the timestamps the desk's rules measure (responded, hand-off, returns, callback)
+"""ticket: the timestamps the desk's rules measure (responded, hand-off, returns, callback) and what a complaint is about
 
 Revision ID: a1c0ffee0008
 Revises: ed973cb0c6d0
@@ -23,9 +23,10 @@ def upgrade():
         batch.add_column(sa.Column('returned', sa.Integer(), nullable=False, server_default='0'))
         batch.add_column(sa.Column('callback_at', engine.db.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('callback_attempts', sa.Integer(), nullable=False, server_default='0'))
+        batch.add_column(sa.Column('complaint_about', sa.String(length=32), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('ticket') as batch:
-        for column in ('callback_attempts', 'callback_at', 'returned', 'handoff_at', 'responded_at'):
+        for column in ('complaint_about', 'callback_attempts', 'callback_at', 'returned', 'handoff_at', 'responded_at'):
             batch.drop_column(column)
