@@ -98,6 +98,8 @@ def validate(files: Mapping[str, bytes | str], *, roles: Collection[str] | None 
     for name in sorted(set(roots) - set(bpmn) - set(dmn)):
         problems.append(_problem(name, None, "不是 BPMN 或 DMN 文件 / not a BPMN 2.0 or DMN document"))
 
+    for name, root in dmn.items():
+        problems.extend(_hit_policy_problems(name, root))
     decisions = {d.get("id") for root in dmn.values() for d in root.iter() if local_name(d) == "decision"}
     processes = {p.get("id") for root in bpmn.values() for p in root.iter(_B + "process")}
     samples = sample_variables(bpmn.values(), dmn.values())
@@ -113,6 +115,24 @@ def validate(files: Mapping[str, bytes | str], *, roles: Collection[str] | None 
     elif roots and not bpmn:
         problems.append(_problem(None, None, "文件包中没有 BPMN 流程 / the bundle has no BPMN process"))
     return problems
+
+
+# Hit policies the engine evaluates as the DMN standard means them: FIRST (rules in order, the first
+# that matches) and COLLECT (all matches). SpiffWorkflow evaluates UNIQUE as FIRST, so a UNIQUE
+# table whose rules overlap would silently mean something else in another modeler: write FIRST.
+HIT_POLICIES = {"UNIQUE", "FIRST", "COLLECT"}
+
+
+def _hit_policy_problems(name: str, root) -> list[dict]:
+    found = []
+    for table in root.iter():
+        if local_name(table) != "decisionTable":
+            continue
+        policy = (table.get("hitPolicy") or "UNIQUE").upper()
+        if policy not in HIT_POLICIES:
+            found.append(_problem(name, table.get("id"), f"不支持的命中策略 {policy}（可用 FIRST、UNIQUE、COLLECT）/ "
+                                                         f"hit policy {policy} is not supported (use FIRST, UNIQUE or COLLECT)"))
+    return found
 
 
 @dataclass(frozen=True)

@@ -18,21 +18,17 @@ from sqlalchemy.orm import Session
 
 from ..clock import now
 from ..errors import NotFound
-from ..models import SlaClock, Ticket, TicketCounter, TicketStatus
-from . import audit
+from ..models import Ticket, TicketCounter, TicketStatus
+from . import audit, clocks
 
 PREFIXES = {"incident": "INC", "request": "SR", "consultation": "CON", "complaint": "CMP"}
 TYPE_NAMES = {"incident": "事件", "request": "服务请求", "consultation": "咨询", "complaint": "投诉"}
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
-# SLA name → (variable that starts the clock, variable that stops it)
-SLAS = {
-    "response": ("accepted_at", "response_at"),
-    "handoff": ("accepted_at", "handoff_at"),
-    "resolution": ("accepted_at", "resolved_at"),
-    "callback": ("resolved_at", "callback_at"),
-}
-SLA_NAMES = {"response": "响应", "handoff": "转交", "resolution": "解决", "callback": "回访"}
+SLA_NAMES = clocks.NAMES
+SLAS = tuple(clocks.NAMES)  # the clocks in the order pages show them
+# resolver (who the diagram says solved it) → the role code the KPIs count by
+RESOLVER_ROLES = {"online_fix": "agent", "engineer": "engineer", "tech_support": "tech_support", "lead": "lead"}
 
 HARDWARE_CATEGORIES = {"network", "server", "storage", "desktop"}
 TEXT_FIELDS = (
@@ -95,7 +91,13 @@ def project(
     actor: str,
     sla_events: list[tuple[str, str]],
 ) -> None:
-    """Rewrite the ticket from the process data after a step, and record SLA warnings/breaches."""
+    """Rewrite the ticket from the process data after a step, then bring its SLA clocks up to date.
+
+    ``sla_events`` (boundary timers that fired) need no handling of their own: the
+    timers fire when a clock warns or breaches, and :func:`clocks.project` judges
+    every clock at this moment anyway.
+    """
+    at = now()
     for name in TEXT_FIELDS:
         if name in data and data[name] is not None:
             setattr(ticket, name, str(data[name]))
@@ -106,75 +108,47 @@ def project(
     ticket.reopened = int(data.get("reopened") or 0)
     ticket.missing_fields = missing_fields(data)
     ticket.qualified = not ticket.missing_fields
-    accepted = parse_time(data.get("accepted_at"))
-    if accepted:
-        ticket.accepted_at = accepted
-    resolved_at = parse_time(data.get("resolved_at"))
-    if resolved_at and ticket.resolved_at != resolved_at:
-        ticket.resolved_by = actor
-        ticket.resolved_role = data.get("resolver") or None
-    ticket.resolved_at = resolved_at
-    ticket.closed_at = parse_time(data.get("closed_at")) or (now() if finished else None)
-    if finished or ticket.closed_at:
+    _project_moments(ticket, data, actor=actor, finished=finished, at=at)
+    if ticket.closed_at:
         ticket.status = TicketStatus.CLOSED
-    elif resolved_at:
+    elif ticket.resolved_at:
         ticket.status = TicketStatus.RESOLVED
     else:
         ticket.status = TicketStatus.OPEN
     ticket.stage = ",".join(t.bpmn_id for t in ready_tasks)
     ticket.assignee = next((t.assignee for t in ready_tasks if t.assignee), None)
-    ticket.updated_at = now()
-    _project_clocks(session, ticket, data, actor=actor, sla_events=sla_events)
+    ticket.updated_at = at
+    clocks.project(session, ticket, data, at=at, actor=actor)
 
 
-def _project_clocks(session: Session, ticket: Ticket, data: dict, *, actor: str, sla_events) -> None:
-    at = now()
-    for name, (start_var, stop_var) in SLAS.items():
-        due = parse_time(data.get(f"{name}_due"))
-        clock = ticket.clock(name)
-        if due is None and clock is None:
-            continue
-        if clock is None:
-            clock = SlaClock(name=name)
-            ticket.clocks.append(clock)
-        clock.minutes = int(data[f"{name}_minutes"]) if data.get(f"{name}_minutes") is not None else clock.minutes
-        clock.calendar = str(data.get("sla_calendar") or clock.calendar or "")
-        clock.started_at = parse_time(data.get(start_var)) or clock.started_at
-        clock.due_at = due or clock.due_at
-        clock.warn_at = parse_time(data.get(f"{name}_warn_at")) or clock.warn_at
-        clock.stopped_at = parse_time(data.get(stop_var))
-        if clock.stopped_at and clock.due_at and clock.stopped_at > clock.due_at and not clock.breached:
-            _breach(session, ticket, clock, clock.due_at, actor=actor, late_stop=True)
-    for name, level in sla_events:
-        clock = ticket.clock(name)
-        if clock is None or clock.stopped_at is not None:
-            continue  # the clock already stopped: the timer came too late to matter
-        if level == "breach" and not clock.breached:
-            _breach(session, ticket, clock, at, actor=actor, late_stop=False)
-        elif level == "warning" and clock.warned_at is None and not clock.breached:
-            clock.warned_at = at
-            message = f"工单 {ticket.number} 的{SLA_NAMES.get(name, name)}时限即将到期（{_local(clock.due_at)}）"
-            audit.notify_role(session, "lead", "sla_warning", message, ticket_id=ticket.id)
-            audit.record(session, "sla_warning", actor=actor, instance_id=ticket.instance_id, ticket_id=ticket.id,
-                         name=name, data={"sla": name, "due_at": _iso(clock.due_at)})
+def _project_moments(ticket: Ticket, data: dict, *, actor: str, finished: bool, at: datetime) -> None:
+    """The timestamps the rules measure (001 §五–§七), from the variables the diagram stamps.
+
+    ``responded_at`` and ``handoff_at`` keep their first value: a ticket responded
+    to, or handed to the back line, stays so when it is returned or reopened.
+    ``response_at`` is the name diagrams before this one used.
+    """
+    accepted = parse_time(data.get("accepted_at"))
+    if accepted:
+        ticket.accepted_at = accepted
+    responded = parse_time(data.get("responded_at")) or parse_time(data.get("response_at"))
+    ticket.responded_at = clocks.earliest(ticket.responded_at, responded)
+    ticket.handoff_at = clocks.earliest(ticket.handoff_at, parse_time(data.get("handoff_at")))
+    ticket.returned = int(data.get("returned") or 0)
+    resolved_at = parse_time(data.get("resolved_at"))
+    if resolved_at and ticket.resolved_at != resolved_at:
+        ticket.resolved_by = actor
+        resolver = data.get("resolver") or None
+        ticket.resolved_role = RESOLVER_ROLES.get(resolver, resolver) if resolver else None
+    ticket.resolved_at = resolved_at
+    ticket.callback_at = parse_time(data.get("callback_at"))
+    ticket.callback_attempts = int(data.get("callback_attempts") or 0)
+    ticket.closed_at = parse_time(data.get("closed_at")) or ticket.closed_at or (at if finished else None)
 
 
-def _breach(session: Session, ticket: Ticket, clock: SlaClock, at: datetime, *, actor: str, late_stop: bool) -> None:
-    clock.breached = True
-    clock.breached_at = at
-    label = SLA_NAMES.get(clock.name, clock.name)
-    message = f"工单 {ticket.number} 的{label}时限已超时（应于 {_local(clock.due_at)} 前完成）"
-    audit.notify_role(session, "lead", "sla_breach", message, ticket_id=ticket.id)
-    audit.record(session, "sla_breach", actor=actor, instance_id=ticket.instance_id, ticket_id=ticket.id,
-                 name=clock.name, data={"sla": clock.name, "due_at": _iso(clock.due_at), "late_stop": late_stop})
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _local(value: datetime | None) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M") if value else "-"
+def next_check(ticket: Ticket) -> datetime | None:
+    """When this ticket's SLA clocks next need a look (a warning or breach falls due)."""
+    return clocks.next_check(ticket)
 
 
 def get_by_number(session: Session, number: str) -> Ticket:

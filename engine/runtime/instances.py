@@ -140,6 +140,11 @@ def current_data(workflow: BpmnWorkflow) -> dict:
     return dict(workflow.last_task.data) if workflow.last_task else {}
 
 
+def _earliest(*moments):
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None
+
+
 def _ticket_of(session: Session, instance: ProcessInstance) -> Ticket | None:
     with session.no_autoflush:
         return session.scalars(select(Ticket).where(Ticket.instance_id == instance.id)).first()
@@ -177,6 +182,9 @@ def save(
             actor=actor,
             sla_events=sla_events,
         )
+        if not workflow.completed:
+            # the ticket's clocks warn and breach on time even where the diagram has no timer for them
+            instance.next_timer_at = _earliest(instance.next_timer_at, tickets.next_check(ticket))
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})

@@ -11,7 +11,7 @@ anything on the server. This module replaces it with RestrictedPython:
   ``open``/``type``/``globals``/``vars``/``compile``/… and no
   ``getattr(x, "_…")`` with a literal underscore name;
 * it runs with a small whitelist of builtins (:data:`SAFE_BUILTINS`) plus the
-  desk helpers :func:`now` and :func:`sla_due` — no module objects, no
+  desk helpers :func:`now`, :func:`sla_due` and :func:`earliest` — no module objects, no
   ``__import__``, no ``getattr``, ``type``, ``eval``, ``exec``, ``open``;
 * attribute access goes through :func:`guarded_getattr` (RestrictedPython's
   ``safer_getattr`` plus ``mro``), item writes through ``full_write_guard``.
@@ -74,6 +74,7 @@ __all__ = [
     "TaskScriptError",
     "camunda_to_python",
     "compile_check",
+    "earliest",
     "guarded_getattr",
     "now",
     "script_engine",
@@ -117,7 +118,24 @@ def sla_due(minutes, calendar, start=None) -> str:
     return add_minutes(begin.astimezone(timezone.utc), minutes, calendar).astimezone(timezone.utc).isoformat()
 
 
-DESK_FUNCTIONS: dict[str, Any] = {"now": now, "sla_due": sla_due}
+def earliest(*times) -> str | None:
+    """The earliest of some ISO-8601 times (naive means UTC), as an ISO-8601 UTC string; None if none given.
+
+    The emergency response clock runs from when the problem started, or from
+    acceptance when that is unknown or (a typing slip) later: ``earliest(occurred_at, accepted_at)``.
+    """
+    parsed = []
+    for value in times:
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str):
+            raise TypeError("earliest: times must be ISO-8601 strings or None")
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    return min(parsed).astimezone(timezone.utc).isoformat() if parsed else None
+
+
+DESK_FUNCTIONS: dict[str, Any] = {"now": now, "sla_due": sla_due, "earliest": earliest}
 
 
 # --------------------------------------------------------------------------- builtins and guards

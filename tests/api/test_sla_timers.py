@@ -37,7 +37,7 @@ def counts(app, number: str) -> dict:
 
 def test_emergency_sla_timers_fire_and_breaches_are_recorded_once(app, api):
     with time_machine.travel(T0, tick=False) as clock:
-        number = api.new_ticket(title="全院网络中断")["number"]
+        number = api.new_ticket(title="全院网络中断", occurred_at=T0.isoformat())["number"]
         api.complete("agent1", number, "classify", category="network", impact="high", urgency="high")
         ticket = api.ticket(number)
         assert ticket["priority"] == "P1" and ticket["sla_calendar"] == "24x7"
@@ -62,18 +62,21 @@ def test_emergency_sla_timers_fire_and_breaches_are_recorded_once(app, api):
         assert ticket["sla"]["response"]["breached"] is True
         assert ticket["stage"] == ["online_fix"]  # non-interrupting: the work carries on
 
-        api.complete("agent1", number, "online_fix", outcome="dispatch")
+        api.complete("agent1", number, "online_fix", outcome="dispatch")  # 16 min: handed to the back line
         clock.move_to(T0 + timedelta(minutes=50))
         run_worker(app)
         clock.move_to(T0 + timedelta(minutes=61))
         run_worker(app)
         ticket = api.ticket(number)
-        assert ticket["sla"]["handoff"]["breached"] is True
-        assert ticket["sla"]["resolution"]["breached"] is True
-        assert ticket["sla"]["handoff"]["warned_at"] and ticket["sla"]["resolution"]["warned_at"]
+        assert ticket["handoff_at"] == ticket["responded_at"] == (T0 + timedelta(minutes=16)).isoformat()
+        assert not ticket["sla"]["handoff"]["breached"] and not ticket["sla"]["timely"]["breached"]
+        assert ticket["sla"]["resolution"]["breached"] is True and ticket["sla"]["resolution"]["warned_at"]
+        assert ticket["sla"]["emergency_close"]["breached"] is True  # a P1 still open after 60 minutes
 
         api.complete("pm1", number, "pm_assign", engineer="eng1")
         api.complete("eng1", number, "engineer", outcome="resolved", solution="更换核心交换机板卡")
+        clock.move_to(T0 + timedelta(minutes=61 + 91))  # 75 % of the 120-minute callback
+        run_worker(app)
         clock.move_to(T0 + timedelta(hours=5))
         run_worker(app)
         assert run_worker(app) == 0
@@ -81,8 +84,8 @@ def test_emergency_sla_timers_fire_and_breaches_are_recorded_once(app, api):
     seen = counts(app, number)
     assert seen["events"] == {
         ("sla_warning", "response"): 1, ("sla_breach", "response"): 1,
-        ("sla_warning", "handoff"): 1, ("sla_breach", "handoff"): 1,
         ("sla_warning", "resolution"): 1, ("sla_breach", "resolution"): 1,
+        ("sla_warning", "emergency_close"): 1, ("sla_breach", "emergency_close"): 1,
         ("sla_warning", "callback"): 1, ("sla_breach", "callback"): 1,
     }  # fmt: skip
     assert seen["lead1_notifications"] == 8
@@ -90,7 +93,7 @@ def test_emergency_sla_timers_fire_and_breaches_are_recorded_once(app, api):
 
 def test_a_clock_stopped_in_time_never_breaches(app, api):
     with time_machine.travel(T0, tick=False) as clock:
-        number = api.new_ticket()["number"]
+        number = api.new_ticket(occurred_at=T0.isoformat())["number"]
         api.complete("agent1", number, "classify", category="network", impact="high", urgency="high")
         clock.move_to(T0 + timedelta(minutes=5))
         api.complete("agent1", number, "online_fix", outcome="resolved", solution="远程恢复")
@@ -105,7 +108,7 @@ def test_a_clock_stopped_in_time_never_breaches(app, api):
 
 def test_next_timer_at_is_the_earliest_due_timer(app, api):
     with time_machine.travel(T0, tick=False):
-        number = api.new_ticket()["number"]
+        number = api.new_ticket(occurred_at=T0.isoformat())["number"]
         api.complete("agent1", number, "classify", category="network", impact="high", urgency="high")
     with app.app_context():
         ticket = db.session.scalars(select(Ticket).where(Ticket.number == number)).one()

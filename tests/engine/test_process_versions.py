@@ -118,7 +118,7 @@ def test_diff_names_added_removed_and_changed_elements():
     assert by_id[("service_desk.bpmn", "intake")]["details"] == ["表单字段 form field asset_tag: 新增 added"]
     assert by_id[("service_desk.bpmn", "archive")]["change"] == "added"
     assert by_id[("complaint.bpmn", "improvement_plan")]["details"] == ["表单字段 form field owner: 删除 removed"]
-    assert by_id[("sla.dmn", "Rule_P2")] == {"file": "sla.dmn", "element": "Rule_P2", "kind": "rule", "name": "#3",
+    assert by_id[("sla.dmn", "Rule_P2")] == {"file": "sla.dmn", "element": "Rule_P2", "kind": "rule", "name": "#4",
                                              "change": "changed", "details": ["结果列 output response_minutes"]}
     assert result["files"]["service_desk.bpmn"] == {"added": ["archive"], "removed": [],
                                                     "changed": ["intake", "close", "callback_sla_breach"]}

@@ -135,7 +135,7 @@ def test_a_script_failure_is_a_failed_step_not_a_crash():
     result = resolution_result({"name": "缺少数据 / data missing", "start": due,
                                 "steps": [{"task": "online_fix", "data": {"outcome": "resolved"}}]})
     assert not result["passed"]
-    assert "第 1 步出错 / step 1 failed" in result["difference"] and "response_at" in result["difference"]
+    assert "第 1 步出错 / step 1 failed" in result["difference"] and "responded_at" in result["difference"]
 
 
 def test_a_process_that_cannot_start_says_so():

@@ -244,3 +244,21 @@ def test_problems_of_one_element_are_not_repeated_by_the_parser():
 def test_has_errors():
     assert not validation.has_errors([{"severity": "warning"}])
     assert validation.has_errors([{"severity": "warning"}, {"severity": "error"}])
+
+
+def test_an_unsupported_hit_policy_is_refused_and_first_is_accepted():
+    process = chain('<bpmn:businessRuleTask id="rule" name="时限" camunda:decisionRef="minutes"/>')
+    priority = DMN.replace('hitPolicy="UNIQUE"', 'hitPolicy="RULE ORDER"')
+    problem = find(check({"p.bpmn": process, "d.dmn": priority}), "RULE ORDER", element="dt")
+    assert problem["severity"] == "error"
+    first = DMN.replace('hitPolicy="UNIQUE"', 'hitPolicy="FIRST"')
+    assert not [p for p in check({"p.bpmn": process, "d.dmn": first}) if "hit policy" in p["message"]]
+
+
+def test_the_shipped_rule_tables_take_the_first_matching_row():
+    """sla.dmn's unclassified row comes before the fallback; priority.dmn's catch-all comes last."""
+    import re
+
+    files = shipped_bundle()
+    for name in ("priority.dmn", "sla.dmn", "routing.dmn"):
+        assert re.search(rb'hitPolicy="FIRST"', files[name]), name

@@ -36,7 +36,8 @@ def test_a_running_ticket_marks_done_and_current_per_process(api, app):
     assert {"start", "intake", "accept", "classify"} <= set(desk["completed"])
     assert "resolution" in desk["current"]  # the call activity runs while its process works
     assert work["current"] == ["online_fix"]
-    assert {"Flow_start_to_intake", "Flow_intake_to_accept", "Flow_accept_to_classify"} <= set(desk["flows"])
+    assert {"Flow_start_to_intake", "Flow_intake_to_accept", "Flow_accept_to_merge_sla", "Flow_not_classified",
+            "Flow_decide_priority_to_merge_sla", "Flow_classified"} <= set(desk["flows"])
     assert "Flow_first_time" in work["flows"]
 
 

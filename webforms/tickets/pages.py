@@ -67,6 +67,8 @@ CLOCK_NAMES = {
     "handoff": _l("Hand-off"),
     "resolution": _l("Resolution"),
     "callback": _l("Callback"),
+    "emergency_close": _l("Emergency close"),
+    "timely": _l("Timely handling"),
 }
 ACTION_NAMES = {
     "create_ticket": _l("Registered"),
