@@ -120,7 +120,7 @@ class TicketSummary(Schema):
 
 
 class TicketDetail(TicketSummary):
-    instance_id = fields.Integer()
+    instance_id = fields.Integer(allow_none=True)
     version = fields.Method("version_number")
     description = fields.String()
     phone = fields.String()
@@ -153,7 +153,7 @@ class TicketDetail(TicketSummary):
     history = fields.List(fields.Nested(HistoryEntry))
 
     def version_number(self, ticket):
-        return ticket.instance.version.version
+        return ticket.instance.version.version if ticket.instance else None  # imported history has no process
 
     def clocks(self, ticket):
         return {c.name: Clock().dump(c) for c in ticket.clocks}
