@@ -15,6 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         ),
         DESK_TIMEZONE=os.environ.get("DESK_TIMEZONE", "Asia/Shanghai"),
         DESK_IN_PROCESS_WORKER=False,
+        DESK_CYCLE_START_DAY=int(os.environ.get("DESK_CYCLE_START_DAY", "21")),  # the assessment cycle's first day
     )
     if test_config:
         app.config.update(test_config)
