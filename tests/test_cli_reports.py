@@ -69,3 +69,19 @@ def test_report_scorecard_by_cycle_and_range(desk, tmp_path):
 def test_report_refuses_a_bad_period(desk):
     result = desk("report", "kpi", "--period", "2026-13")
     assert result.exit_code == 1 and "2026-13" in result.output
+
+
+def test_import_tickets_and_calls(desk, tmp_path):
+    ledger = tmp_path / "台账.csv"
+    ledger.write_text("工单编号,类型,受理时间,关闭时间\nH-1,事件,2026-10-05 08:00,2026-10-05 08:30\n"
+                      "H-2,投诉,2026-10-05T00:00:00+00:00,\n", encoding="utf-8-sig")
+    result = desk("import", "tickets", str(ledger), "--dry-run")
+    assert result.exit_code == 0 and "would import 2 tickets" in result.output
+    result = desk("import", "tickets", str(ledger))
+    assert result.exit_code == 0 and "imported 2 tickets; 0 already there" in result.output
+    result = desk("import", "tickets", str(ledger))
+    assert "imported 0 tickets; 2 already there" in result.output
+    calls = tmp_path / "calls.csv"
+    calls.write_text("call_id,ring_at,answered_at\nX1,2026-10-05 08:00:00,2026-10-05 08:00:30\nX2,bad,\n")
+    result = desk("import", "calls", str(calls))
+    assert result.exit_code == 1 and "line 3" in result.output

@@ -394,5 +394,54 @@ def report_scorecard(period, cycle, first, last, fmt, output) -> None:
     db.session.rollback()
 
 
+
+@main.group("import")
+def import_() -> None:
+    """History import: tickets from a ledger (工单台账), calls from the exchange (CSV or XLSX)."""
+
+
+def _import(kind: str, path: str, dry_run: bool, username: str) -> None:
+    from engine.reporting import imports
+
+    _app()
+    data = Path(path).read_bytes()
+    try:
+        result = (imports.preview if dry_run else lambda *a: imports.run(*a, user=username))(
+            db.session, kind, Path(path).name, data)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    for line, reason in result.errors:
+        click.echo(f"第 {line} 行 line {line}: {reason}", err=True)
+    if result.ignored_columns:
+        click.echo("忽略的列 ignored columns: " + ", ".join(result.ignored_columns), err=True)
+    if result.errors:
+        sys.exit(1)
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {len(result.new)} {kind}; {len(result.existing)} already there; {result.total} rows read")
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+
+
+@import_.command("tickets")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only check the file and say what would be imported.")
+@click.option("--user", "username", default="cli", show_default=True, help="Recorded as the importer.")
+def import_tickets(path: str, dry_run: bool, username: str) -> None:
+    """Tickets from a ledger: history records with no process; the same file twice adds nothing."""
+    _import("tickets", path, dry_run, username)
+
+
+@import_.command("calls")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only check the file and say what would be imported.")
+@click.option("--user", "username", default="cli", show_default=True, help="Recorded as the importer.")
+def import_calls(path: str, dry_run: bool, username: str) -> None:
+    """Calls (call_id, ring_at, answered_at, agent, caller) for the answer rate."""
+    _import("calls", path, dry_run, username)
+
+
 if __name__ == "__main__":
     main()
