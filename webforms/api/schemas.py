@@ -202,3 +202,25 @@ class Instance(Schema):
 
     def version_number(self, instance):
         return instance.version.version
+
+
+class Report(Schema):
+    """``GET /api/kpi`` / ``/api/scorecard``: rates are {numerator, denominator, value}, the emergency
+    figures {count, violations, tickets}; see engine.reporting.kpis for every definition."""
+
+    period = fields.Dict()
+    timely_rate = fields.Dict()
+    emergency_response = fields.Dict()
+    emergency_close = fields.Dict()
+    satisfaction_rate = fields.Dict()
+    callback_rate = fields.Dict()
+    dispatch_success_rate = fields.Dict()
+    qualified_rate = fields.Dict()
+    completeness_rate = fields.Dict()
+    completion_rate = fields.Dict()
+    mean_resolution_minutes = fields.Float(allow_none=True)
+    answer_rate = fields.Dict()
+    satisfaction_counts = fields.Dict()
+    breakdowns = fields.Dict()
+    targets = fields.Dict()
+    scorecards = fields.List(fields.Dict())
