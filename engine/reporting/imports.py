@@ -70,7 +70,8 @@ class ImportResult:
         return {"kind": self.kind, "total": self.total, "new": len(self.new), "existing": len(self.existing),
                 "errors": [{"line": line, "reason": reason} for line, reason in self.errors],
                 "ignored_columns": self.ignored_columns,
-                "sample": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+                "sample": [{k: (v.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v)
+                            for k, v in row.items()}
                            for row in self.new[:SAMPLE]]}
 
 

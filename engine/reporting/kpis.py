@@ -261,22 +261,24 @@ def _figure(measure: Measure, row: dict, name: str) -> object:
     return rate(n, d)
 
 
-def compute(session: Session, period: Period) -> dict:
+def compute(session: Session, period: Period, *, breakdowns_too: bool = True) -> dict:
     """Every KPI of the period, the satisfaction mix and the breakdowns, as the report's JSON.
 
     One grouped query per moment (accepted, closed, handed off, resolved, called back) gives
     every figure for every combination of the breakdown dimensions; the totals and each
-    dimension's rows are sums of those groups.
+    dimension's rows are sums of those groups. Without ``breakdowns_too`` (a trend's months)
+    the queries group nothing.
     """
+    dimensions = DIMENSIONS if breakdowns_too else {}
     measures = {name: kpi(period) for name, kpi in KPIS.items()}
     result: dict = {"period": period.to_dict()}
-    breakdowns: dict = {dim: defaultdict(dict) for dim in DIMENSIONS}
+    breakdowns: dict = {dim: defaultdict(dict) for dim in dimensions}
     by_window: dict = defaultdict(list)
     for name, m in measures.items():
         if m.table is Ticket:
             by_window[m.window.key].append(name)
     for names in by_window.values():
-        columns = [col.label(f"dim.{dim}") for dim, col in DIMENSIONS.items()]
+        columns = [col.label(f"dim.{dim}") for dim, col in dimensions.items()]
         for name in names:
             m = measures[name]
             scope = m.scope if m.scope is not None else true()
@@ -287,16 +289,16 @@ def compute(session: Session, period: Period) -> dict:
                 columns.append(func.coalesce(func.sum(m.value), 0).label(f"{name}.value"))
         window = measures[names[0]]
         groups = session.execute(
-            select(*columns).where(in_period(window, period)).group_by(*DIMENSIONS.values())
+            select(*columns).where(in_period(window, period)).group_by(*dimensions.values())
         ).mappings().all()
         totals: dict = defaultdict(float)
-        rolled = {dim: defaultdict(lambda: defaultdict(float)) for dim in DIMENSIONS}
+        rolled = {dim: defaultdict(lambda: defaultdict(float)) for dim in dimensions}
         for group in groups:
             for key, value in group.items():
                 if key.startswith("dim."):
                     continue
                 totals[key] += value or 0
-                for dim in DIMENSIONS:
+                for dim in dimensions:
                     rolled[dim][group[f"dim.{dim}"]][key] += value or 0
         for name in names:
             result[name] = _figure(measures[name], _ints(totals), name)

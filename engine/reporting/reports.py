@@ -6,10 +6,15 @@ from __future__ import annotations
 import csv
 import io
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import kpis, scorecards
+from ..models import HumanTask, TaskState
+from . import kpis, periods, scorecards
 from .periods import Period
+
+TREND = ("timely_rate", "satisfaction_rate", "callback_rate", "dispatch_success_rate", "completeness_rate",
+         "answer_rate")
 
 SATISFACTION_LABELS = {"very_satisfied": "非常满意", "satisfied": "满意", "basically_satisfied": "基本满意",
                        "dissatisfied": "不满意"}
@@ -25,6 +30,27 @@ def kpi_report(session: Session, period: Period) -> dict:
 def scorecard_report(session: Session, period: Period) -> dict:
     report = kpis.compute(session, period)
     return {"period": report["period"], "scorecards": scorecards.compute(session, period, report)}
+
+
+def trend(session: Session, period: Period, months: int = 6) -> list[dict]:
+    """The main rates per calendar month the period touches (at least ``months`` of them)."""
+    out = []
+    for month in periods.months_of(period, at_least=months):
+        figures = kpis.compute(session, month, breakdowns_too=False)
+        out.append({"month": month.label, **{name: figures[name]["value"] for name in TREND},
+                    "mean_resolution_minutes": figures["mean_resolution_minutes"]})
+    return out
+
+
+def workload(session: Session, period: Period) -> dict:
+    """Steps done in the period by stage (the step's name) and by person, from the task rows."""
+    done = (HumanTask.state == TaskState.COMPLETED, HumanTask.completed_at >= period.start,
+            HumanTask.completed_at < period.end)
+    by_stage = session.execute(select(HumanTask.name, func.count()).where(*done).group_by(HumanTask.name)
+                               .order_by(func.count().desc())).all()
+    by_person = session.execute(select(HumanTask.completed_by, func.count()).where(*done)
+                                .group_by(HumanTask.completed_by).order_by(func.count().desc())).all()
+    return {"stage": [[name, n] for name, n in by_stage], "person": [[who or "", n] for who, n in by_person]}
 
 
 def _figure_row(name: str, figure, target=None) -> list:
