@@ -7,12 +7,14 @@ stored as plain strings so SQL reports can read them.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -200,7 +202,8 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    # None for a history record imported from a ledger (engine.reporting.imports): no process ran it
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
     type: Mapped[str] = mapped_column(String(20), index=True)
     channel: Mapped[str] = mapped_column(String(20), default="")
     title: Mapped[str] = mapped_column(String(300), default="")
@@ -246,7 +249,7 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
-    instance: Mapped[ProcessInstance] = relationship()
+    instance: Mapped[ProcessInstance | None] = relationship()
     clocks: Mapped[list[SlaClock]] = relationship(
         back_populates="ticket", order_by="SlaClock.id", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -333,3 +336,73 @@ class Draft(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now)
     last_test_passed: Mapped[bool | None]
     last_test_report: Mapped[dict | None] = mapped_column(JSON)
+
+
+# --- issue 9: reporting (KPI indexes, calls, scorecards) ---
+# Every KPI puts a ticket in a period by one of these moments (engine.reporting.kpis); a month
+# of a million tickets is an index range, not a scan.
+Index("ix_ticket_accepted_at", Ticket.accepted_at)
+Index("ix_ticket_closed_at", Ticket.closed_at)
+Index("ix_ticket_handoff_at", Ticket.handoff_at)
+Index("ix_ticket_resolved_at", Ticket.resolved_at)
+Index("ix_ticket_callback_at", Ticket.callback_at)
+
+
+class Call(Base):
+    """One telephone call to the desk, for 电话及时接听率 (answer_rate); imported from the exchange's records.
+
+    ``answered_at`` is None for a missed call.
+    """
+
+    __tablename__ = "call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    ring_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    agent: Mapped[str] = mapped_column(String(80), default="")
+    caller: Mapped[str] = mapped_column(String(60), default="")
+    imported_by: Mapped[str] = mapped_column(String(80), default="")
+
+
+class ScorecardItem(Base):
+    """One line of a scorecard (001 §7.3 运行指标, §7.4 客户服务指标), kept as data an admin edits.
+
+    ``source`` says where its events come from: a KPI computed from the tickets and calls
+    (``emergency_response``, ``emergency_close``, ``answer_rate``, ``timely_rate``,
+    ``satisfaction``) or ``manual`` entries by the lead. ``per_event`` is taken off for
+    every ``per_events`` events (报表填写: 1 per 3); ``cap`` bounds what the item can cost
+    (or, for a bonus item, add).
+    """
+
+    __tablename__ = "scorecard_item"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    card: Mapped[str] = mapped_column(String(30))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    points: Mapped[float] = mapped_column(Float, default=0)
+    per_event: Mapped[float] = mapped_column(Float, default=0)
+    per_events: Mapped[int] = mapped_column(Integer, default=1)
+    cap: Mapped[float] = mapped_column(Float, default=0)
+    source: Mapped[str] = mapped_column(String(30), default="manual")
+    bonus: Mapped[bool] = mapped_column(Boolean, default=False)
+    rule: Mapped[str] = mapped_column(Text, default="")  # the seed's wording, shown beside the item
+
+
+class ScorecardEntry(Base):
+    """A deduction (or bonus) the lead entered for a manual item, with its evidence."""
+
+    __tablename__ = "scorecard_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("scorecard_item.id", ondelete="CASCADE"), index=True)
+    happened_on: Mapped[date] = mapped_column(Date, index=True)  # the local day it happened
+    ticket: Mapped[str | None] = mapped_column(String(32))
+    amount: Mapped[float] = mapped_column(Float)  # points this event is worth (a deduction or a bonus)
+    evidence: Mapped[str] = mapped_column(Text)
+    entered_by: Mapped[str] = mapped_column(String(80))
+    entered_at: Mapped[datetime] = mapped_column(default=now)
+
+    item: Mapped[ScorecardItem] = relationship()

@@ -15,6 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         ),
         DESK_TIMEZONE=os.environ.get("DESK_TIMEZONE", "Asia/Shanghai"),
         DESK_IN_PROCESS_WORKER=False,
+        DESK_CYCLE_START_DAY=int(os.environ.get("DESK_CYCLE_START_DAY", "21")),  # the assessment cycle's first day
     )
     if test_config:
         app.config.update(test_config)
@@ -24,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .inbox import pages as inbox
     from .notifications import pages as notifications
     from .processes import pages as processes
+    from .reports import pages as reports
     from .tasks import pages as tasks
     from .tickets import pages as tickets
 
@@ -36,4 +38,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     for page in (inbox, tasks, tickets, notifications, processes):
         app.register_blueprint(page.bp)
+    app.register_blueprint(reports.bp)
     return app

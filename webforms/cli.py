@@ -319,5 +319,129 @@ def migrate_instances(key, from_version, to_version, instance_ids, recompute_tim
     if refused:
         sys.exit(1)
 
+
+# --- reports and history import (engine.reporting) ---
+
+
+def _period(period: str | None, cycle: str | None, first: str | None, last: str | None):
+    from engine.reporting import periods
+
+    app = _app()
+    try:
+        return periods.parse(period=period, cycle=cycle, first=first, last=last,
+                             cycle_start=app.config["DESK_CYCLE_START_DAY"])
+    except EngineError as exc:
+        _fail(exc)
+
+
+def _period_options(command):
+    for option in reversed((
+        click.option("--period", help="2026-10 (month), 2026-Q4, 2026-H2 or 2026 (year)."),
+        click.option("--cycle", help="The assessment cycle named by the month it ends in: 2026-11 = 10-21 … 11-20."),
+        click.option("--from", "first", help="First local day, YYYY-MM-DD (with --to)."),
+        click.option("--to", "last", help="Last local day, included."),
+        click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True),
+        click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (xlsx needs one)."),
+    )):
+        command = option(command)
+    return command
+
+
+def _emit(report: dict, fmt: str, output: str | None) -> None:
+    import json
+
+    from engine.reporting import reports
+
+    if fmt == "json":
+        data = json.dumps(report, ensure_ascii=False, indent=2).encode()
+    elif fmt == "csv":
+        data = reports.to_csv(report)
+    else:
+        if not output:
+            raise click.UsageError("--format xlsx needs --output FILE.xlsx")
+        data = reports.to_xlsx(report)
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"written {output}", err=True)
+    else:
+        click.echo(data.decode())
+
+
+@main.group()
+def report() -> None:
+    """KPIs and scorecards of a period (Asia/Shanghai whole days)."""
+
+
+@report.command("kpi")
+@_period_options
+def report_kpi(period, cycle, first, last, fmt, output) -> None:
+    """Every KPI, the satisfaction mix, the breakdowns and both scorecards of the period."""
+    from engine.reporting import reports
+
+    chosen = _period(period, cycle, first, last)
+    _emit(reports.kpi_report(db.session, chosen), fmt, output)
+    db.session.rollback()
+
+
+@report.command("scorecard")
+@_period_options
+def report_scorecard(period, cycle, first, last, fmt, output) -> None:
+    """Both scorecards of the period: each item, its deductions by ticket, and the waived ones."""
+    from engine.reporting import reports
+
+    chosen = _period(period, cycle, first, last)
+    _emit(reports.scorecard_report(db.session, chosen), fmt, output)
+    db.session.rollback()
+
+
+
+@main.group("import")
+def import_() -> None:
+    """History import: tickets from a ledger (工单台账), calls from the exchange (CSV or XLSX)."""
+
+
+def _import(kind: str, path: str, dry_run: bool, username: str) -> None:
+    from engine.reporting import imports
+
+    _app()
+    data = Path(path).read_bytes()
+    try:
+        result = (imports.preview if dry_run else lambda *a: imports.run(*a, user=username))(
+            db.session, kind, Path(path).name, data)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    for line, reason in result.errors:
+        click.echo(f"第 {line} 行 line {line}: {reason}", err=True)
+    if result.ignored_columns:
+        click.echo("忽略的列 ignored columns: " + ", ".join(result.ignored_columns), err=True)
+    if result.errors:
+        sys.exit(1)
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {len(result.new)} {kind}; {len(result.existing)} already there; {result.total} rows read")
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+
+
+@import_.command("tickets")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only check the file and say what would be imported.")
+@click.option("--user", "username", default="cli", show_default=True, help="Recorded as the importer.")
+def import_tickets(path: str, dry_run: bool, username: str) -> None:
+    """Tickets from a ledger: history records with no process; the same file twice adds nothing."""
+    _import("tickets", path, dry_run, username)
+
+
+@import_.command("calls")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only check the file and say what would be imported.")
+@click.option("--user", "username", default="cli", show_default=True, help="Recorded as the importer.")
+def import_calls(path: str, dry_run: bool, username: str) -> None:
+    """Calls (call_id, ring_at, answered_at, agent, caller) for the answer rate."""
+    _import("calls", path, dry_run, username)
+
+
 if __name__ == "__main__":
     main()

@@ -19,6 +19,8 @@ _OPERATIONS = [
     ("/api/definitions", "post", "Deploy .bpmn/.dmn files (multipart, field 'files') as new versions (admin)", None, "Version", 201, True),
     ("/api/processes/{key}/instances", "post", "Start an instance of any deployed process (admin)", "StartRequest", "Instance", 201, True),
     ("/api/instances/{id}", "get", "An instance: status, version, READY tasks, data, next timer", None, "Instance", 200, True),
+    ("/api/kpi", "get", "Every KPI, breakdowns and both scorecards of a period (period=2026-10|2026-Q4|2026-H2|2026, cycle=2026-11, or from=&to=; lead, admin)", None, "Report", 200, True),
+    ("/api/scorecard", "get", "Both scorecards of a period (cycle=2026-11, period=…, or from=&to=; lead, admin)", None, "Report", 200, True),
 ]
 
 
@@ -32,7 +34,7 @@ def build_spec() -> dict:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
-                 "Version", "StartRequest", "Instance"):
+                 "Version", "StartRequest", "Instance", "Report"):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict] = {}
     for path, method, summary, request, response, status, secured in _OPERATIONS:

@@ -120,7 +120,7 @@ class TicketSummary(Schema):
 
 
 class TicketDetail(TicketSummary):
-    instance_id = fields.Integer()
+    instance_id = fields.Integer(allow_none=True)
     version = fields.Method("version_number")
     description = fields.String()
     phone = fields.String()
@@ -160,7 +160,7 @@ class TicketDetail(TicketSummary):
     history = fields.List(fields.Nested(HistoryEntry))
 
     def version_number(self, ticket):
-        return ticket.instance.version.version
+        return ticket.instance.version.version if ticket.instance else None  # imported history has no process
 
     def clocks(self, ticket):
         return {c.name: Clock().dump(c) for c in ticket.clocks}
@@ -209,3 +209,25 @@ class Instance(Schema):
 
     def version_number(self, instance):
         return instance.version.version
+
+
+class Report(Schema):
+    """``GET /api/kpi`` / ``/api/scorecard``: rates are {numerator, denominator, value}, the emergency
+    figures {count, violations, tickets}; see engine.reporting.kpis for every definition."""
+
+    period = fields.Dict()
+    timely_rate = fields.Dict()
+    emergency_response = fields.Dict()
+    emergency_close = fields.Dict()
+    satisfaction_rate = fields.Dict()
+    callback_rate = fields.Dict()
+    dispatch_success_rate = fields.Dict()
+    qualified_rate = fields.Dict()
+    completeness_rate = fields.Dict()
+    completion_rate = fields.Dict()
+    mean_resolution_minutes = fields.Float(allow_none=True)
+    answer_rate = fields.Dict()
+    satisfaction_counts = fields.Dict()
+    breakdowns = fields.Dict()
+    targets = fields.Dict()
+    scorecards = fields.List(fields.Dict())

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.clock import now
 from engine.desk import audit, tickets
-from engine.errors import Invalid
+from engine.errors import Invalid, NotFound
 from engine.models import (
     HumanTask,
     Role,
@@ -316,6 +316,14 @@ def record_fields(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[
     return shown
 
 
+def desk_version():
+    """The desk process's latest version (whose forms name the fields), or None before any deploy."""
+    try:
+        return definitions.get_version(db.session, instances.DESK_PROCESS)
+    except NotFound:
+        return None
+
+
 def diagram(ticket: Ticket) -> dict:
     """The BPMN files of the ticket's own version that it ran in, with the path to mark."""
     version = ticket.instance.version
@@ -334,7 +342,8 @@ def diagram(ticket: Ticket) -> dict:
 @staff_required()
 def show(number: str):
     ticket = tickets.get_by_number(db.session, number)
-    info = catalog(ticket.instance.version)
+    version = ticket.instance.version if ticket.instance else desk_version()  # imported history: no instance
+    info = catalog(version) if version else Catalog({}, {}, {})
     names = people()
     open_tasks = db.session.scalars(
         db.select(HumanTask).where(HumanTask.ticket_id == ticket.id, HumanTask.state == TaskState.READY)
@@ -342,6 +351,6 @@ def show(number: str):
     return render_template(
         "tickets/show.html", ticket=ticket, fields=record_fields(ticket, info, names), clocks=clocks_of(ticket),
         timeline=timeline(ticket, info, names), open_tasks=open_tasks, may_do=lambda t: tasks.may_do(staff(), t),
-        diagram=diagram(ticket), status_names=STATUS_NAMES, names=names, role_names=role_names,
+        diagram=diagram(ticket) if ticket.instance else None, status_names=STATUS_NAMES, names=names, role_names=role_names,
         missing=[str(COMPLETENESS_LABELS.get(m, m)) for m in ticket.missing_fields or []],
     )

@@ -1,0 +1,55 @@
+"""The admin imports a ledger through the preview; the lead reads October's figures, the charts
+draw, and a red figure opens the tickets behind it."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+from test_imports import as_csv, ledger_rows  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+def login(page, base: str, username: str) -> None:
+    page.goto(base + "/login")
+    if "/login" not in page.url:
+        page.get_by_role("button", name="退出").click()
+        page.wait_for_url("**/login")
+    page.fill("#username", username)
+    page.fill("#password", "demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/inbox")
+
+
+def test_import_then_report(server, new_page, output, tmp_path):
+    ledger = tmp_path / "台账.csv"
+    ledger.write_bytes(as_csv(ledger_rows()))
+    page = new_page()
+    login(page, server, "admin1")
+    page.goto(server + "/reports/import")
+    page.set_input_files('input[name="file"]', str(ledger))
+    page.get_by_role("button", name="预览").click()
+    page.get_by_text("新增 11 行").wait_for()
+    page.get_by_role("button", name="导入 11 行").click()
+    page.get_by_text("已导入 11 条").wait_for()
+
+    login(page, server, "lead1")
+    page.get_by_role("link", name="报表").click()
+    page.fill("#p-period", "2026-10")
+    page.locator("#p-period").press("Enter")
+    page.wait_for_url("**/reports?period=2026-10")
+    timely = page.locator('[data-kpi="timely_rate"]')
+    assert "kpi-missed" in timely.get_attribute("class") and "75.0%" in timely.inner_text()
+    for chart in ("trend", "sla", "workload", "satisfaction"):
+        page.locator(f'[data-chart="{chart}"] canvas').wait_for()
+    page.screenshot(path=str(output / "reports.png"), full_page=True)
+    assert page.errors == []
+    timely.click()
+    page.wait_for_url(re.compile(r".*/reports/tickets\?.*kpi=timely_rate"))
+    page.get_by_role("link", name="未计入").click()
+    assert page.locator("a.mono").all_inner_texts() == ["INC-02", "INC-09"]
