@@ -85,3 +85,8 @@ def test_import_tickets_and_calls(desk, tmp_path):
     calls.write_text("call_id,ring_at,answered_at\nX1,2026-10-05 08:00:00,2026-10-05 08:00:30\nX2,bad,\n")
     result = desk("import", "calls", str(calls))
     assert result.exit_code == 1 and "line 3" in result.output
+
+
+def test_bench_report_needs_postgresql(desk):
+    result = desk("bench", "report", "--database-url", "sqlite:///x.sqlite")
+    assert result.exit_code == 1 and "PostgreSQL" in result.output

@@ -149,7 +149,7 @@ def card(session: Session, card_id: str, items: list[ScorecardItem], period: Per
     total = Fraction(0)
     for item in items:
         kept = [e for e in events[item.id] if not e.ticket or item.id in bonus or best[e.ticket] is e]
-        waived += [e for e in events[item.id] if e not in kept]
+        waived += [e for e in events[item.id] if e.ticket and item.id not in bonus and best[e.ticket] is not e]
         cap = Fraction(str(item.cap))
         if item.per_events and item.per_events > 1:
             amount = Fraction(str(item.per_event)) * (len(kept) // item.per_events)
