@@ -58,7 +58,7 @@ def test_report_scorecard_by_cycle_and_range(desk, tmp_path):
     report = json.loads(result.output)
     assert set(report) == {"period", "scorecards"}
     ops = {i["id"]: i for i in report["scorecards"][0]["items"]}
-    assert ops["emergency_response"]["events"] == [{"ticket": "INC-11", "deduction": 2.0, "entry": None}]
+    assert ops["emergency_response"]["events"] == [{"ticket": "INC-11", "deduction": 2.0}]
     result = desk("report", "kpi", "--from", "2026-10-06", "--to", "2026-10-06", "--format", "csv")
     assert "timely_rate,工单及时处理率 / Handled on time,0,1,0.0,0.99" in result.output
     out = tmp_path / "k.xlsx"

@@ -96,7 +96,6 @@ class Event:
     item: str
     ticket: str | None
     amount: Fraction  # what this one event is worth, before caps
-    entry_id: int | None = None
 
 
 def _events(session: Session, item: ScorecardItem, period: Period, kpi: dict) -> list[Event]:
@@ -128,7 +127,7 @@ def _events(session: Session, item: ScorecardItem, period: Period, kpi: dict) ->
         .order_by(ScorecardEntry.happened_on, ScorecardEntry.id)
     )
     share = max(1, item.per_events or 1)
-    return [Event(item.id, e.ticket or None, Fraction(str(e.amount)) / share, e.id) for e in entries]
+    return [Event(item.id, e.ticket or None, Fraction(str(e.amount)) / share) for e in entries]
 
 
 def _num(value: Fraction) -> float:
@@ -163,7 +162,7 @@ def card(session: Session, card_id: str, items: list[ScorecardItem], period: Per
             "id": item.id, "name": item.name, "name_en": item.name_en, "points": _num(points),
             "deduction": 0.0 if item.id in bonus else _num(amount), "bonus": _num(amount) if item.id in bonus else 0.0,
             "score": _num(score), "source": item.source,
-            "events": [{"ticket": e.ticket, "deduction": _num(e.amount), "entry": e.entry_id} for e in kept],
+            "events": [{"ticket": e.ticket, "deduction": _num(e.amount)} for e in kept],
         })
     waived.sort(key=lambda e: (e.ticket, e.item))
     return {
