@@ -48,10 +48,12 @@ DIMENSIONS = {
 
 
 class seconds_between(FunctionElement):
-    """``b − a`` in seconds, exact to the millisecond on SQLite and exact on PostgreSQL.
+    """``b − a`` in seconds, exact on both databases.
 
-    SQLite's ``julianday`` is a double (about 40 µs resolution), so its difference is
-    rounded to milliseconds: a whole-second difference comes out exactly whole.
+    PostgreSQL subtracts timestamps exactly. SQLite keeps them as text
+    (``YYYY-MM-DD HH:MM:SS.ffffff``) and its ``julianday`` is a double (about 40 µs apart),
+    so the whole seconds come from ``julianday`` rounded to an integer and the fractions are
+    added from the text: 59:59.999999 stays under the hour, 60:00 is exactly 3600.
     """
 
     type = Float()
@@ -62,7 +64,8 @@ class seconds_between(FunctionElement):
 @compiles(seconds_between, "sqlite")
 def _seconds_sqlite(element, compiler, **kw):
     a, b = (compiler.process(c, **kw) for c in element.clauses)
-    return f"round((julianday({b}) - julianday({a})) * 86400.0, 3)"
+    whole = f"round((julianday(substr({b}, 1, 19)) - julianday(substr({a}, 1, 19))) * 86400.0)"
+    return f"({whole} + (CAST(substr({b}, 20) AS REAL) - CAST(substr({a}, 20) AS REAL)))"
 
 
 @compiles(seconds_between)
