@@ -275,6 +275,8 @@ def compute(session: Session, period: Period, *, breakdowns_too: bool = True) ->
     dimensions = DIMENSIONS if breakdowns_too else {}
     measures = {name: kpi(period) for name, kpi in KPIS.items()}
     result: dict = {"period": period.to_dict()}
+    result.update({name: _figure(m, {}, name) for name, m in measures.items()})  # an empty window has no rows
+    result["satisfaction_counts"] = dict.fromkeys(LEVELS, 0)
     breakdowns: dict = {dim: defaultdict(dict) for dim in dimensions}
     by_window: dict = defaultdict(list)
     for name, m in measures.items():
