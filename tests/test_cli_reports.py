@@ -25,8 +25,8 @@ def desk(tmp_path):
     runner = CliRunner()
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
 
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(main, list(args), env={"DATABASE_URL": url}, input=input, catch_exceptions=False)
+    def invoke(*args: str, input: str | None = None, **env: str):
+        return runner.invoke(main, list(args), env={"DATABASE_URL": url, **env}, input=input, catch_exceptions=False)
 
     assert invoke("init", "--no-deploy").exit_code == 0
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
@@ -90,3 +90,8 @@ def test_import_tickets_and_calls(desk, tmp_path):
 def test_bench_report_needs_postgresql(desk):
     result = desk("bench", "report", "--database-url", "sqlite:///x.sqlite")
     assert result.exit_code == 1 and "PostgreSQL" in result.output
+
+
+def test_the_cycle_start_day_is_a_setting(desk):
+    result = desk("report", "scorecard", "--cycle", "2026-11", DESK_CYCLE_START_DAY="19")
+    assert json.loads(result.output)["period"] == {"from": "2026-10-19", "to": "2026-11-18", "label": "2026-11 cycle"}
