@@ -25,8 +25,8 @@ def desk(tmp_path):
     runner = CliRunner()
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
 
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(main, list(args), env={"DATABASE_URL": url}, input=input, catch_exceptions=False)
+    def invoke(*args: str, input: str | None = None, **env: str):
+        return runner.invoke(main, list(args), env={"DATABASE_URL": url, **env}, input=input, catch_exceptions=False)
 
     assert invoke("init", "--no-deploy").exit_code == 0
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
@@ -58,7 +58,7 @@ def test_report_scorecard_by_cycle_and_range(desk, tmp_path):
     report = json.loads(result.output)
     assert set(report) == {"period", "scorecards"}
     ops = {i["id"]: i for i in report["scorecards"][0]["items"]}
-    assert ops["emergency_response"]["events"] == [{"ticket": "INC-11", "deduction": 2.0, "entry": None}]
+    assert ops["emergency_response"]["events"] == [{"ticket": "INC-11", "deduction": 2.0}]
     result = desk("report", "kpi", "--from", "2026-10-06", "--to", "2026-10-06", "--format", "csv")
     assert "timely_rate,工单及时处理率 / Handled on time,0,1,0.0,0.99" in result.output
     out = tmp_path / "k.xlsx"
@@ -85,3 +85,13 @@ def test_import_tickets_and_calls(desk, tmp_path):
     calls.write_text("call_id,ring_at,answered_at\nX1,2026-10-05 08:00:00,2026-10-05 08:00:30\nX2,bad,\n")
     result = desk("import", "calls", str(calls))
     assert result.exit_code == 1 and "line 3" in result.output
+
+
+def test_bench_report_needs_postgresql(desk):
+    result = desk("bench", "report", "--database-url", "sqlite:///x.sqlite")
+    assert result.exit_code == 1 and "PostgreSQL" in result.output
+
+
+def test_the_cycle_start_day_is_a_setting(desk):
+    result = desk("report", "scorecard", "--cycle", "2026-11", DESK_CYCLE_START_DAY="19")
+    assert json.loads(result.output)["period"] == {"from": "2026-10-19", "to": "2026-11-18", "label": "2026-11 cycle"}

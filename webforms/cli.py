@@ -207,15 +207,35 @@ def serve(host: str, port: int, workers: int | None) -> None:
     Server().run()
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--completions", default=200, show_default=True, help="Task completions to time.")
-def bench(completions: int) -> None:
+@click.pass_context
+def bench(ctx, completions: int) -> None:
     """Engine cost per task completion and state size, against raw in-memory SpiffWorkflow."""
+    if ctx.invoked_subcommand is not None:
+        return
     from engine import bench as engine_bench
 
     for line in engine_bench.run(completions=completions):
         click.echo(line)
 
+
+
+@bench.command("report")
+@click.option("--tickets", default=1_000_000, show_default=True, help="Tickets to build (calls: half as many).")
+@click.option("--months", default=36, show_default=True, help="Months the tickets are spread over.")
+@click.option("--repeat", default=5, show_default=True, help="Timed runs.")
+@click.option("--keep", is_flag=True, help="Keep the schema desk_bench_report afterwards.")
+@click.option("--database-url", envvar="DATABASE_URL", default="", help="PostgreSQL (default: DATABASE_URL).")
+def bench_report(tickets: int, months: int, repeat: int, keep: bool, database_url: str) -> None:
+    """One month's KPIs and scorecards over many tickets on PostgreSQL (target: 1,000,000 in ≤ 1 s)."""
+    from engine.reporting import bench as report_bench
+
+    lines = report_bench.run(database_url, tickets=tickets, months=months, repeat=repeat, keep=keep)
+    for line in lines:
+        click.echo(line)
+    if not database_url.startswith("postgresql"):
+        sys.exit(1)
 
 
 # --- process owners and admins: process tests, migrating instances (engine.authoring.scenarios, engine.authoring.migration) ---

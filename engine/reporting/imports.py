@@ -258,9 +258,8 @@ def preview(session: Session, kind: str, filename: str, data: bytes) -> ImportRe
         result.errors += [(line, f"被投诉工单 {r['complaint_about']} 不存在 / no ticket {r['complaint_about']}")
                           for line, r in parsed if r["complaint_about"] and r["complaint_about"] not in known]
     result.errors.sort()
-    for _, record in parsed:
-        (result.existing if record[key] in there else result.new).append(record)
-    result.existing = [r[key] for r in result.existing]  # type: ignore[misc]
+    result.new = [record for _, record in parsed if record[key] not in there]
+    result.existing = [record[key] for _, record in parsed if record[key] in there]
     return result
 
 

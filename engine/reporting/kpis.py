@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from sqlalchemy import Float, and_, case, func, not_, or_, select, true
+from sqlalchemy import Float, String, and_, case, func, literal, not_, null, or_, select, true, tuple_, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -48,10 +48,12 @@ DIMENSIONS = {
 
 
 class seconds_between(FunctionElement):
-    """``b − a`` in seconds, exact to the millisecond on SQLite and exact on PostgreSQL.
+    """``b − a`` in seconds, exact on both databases.
 
-    SQLite's ``julianday`` is a double (about 40 µs resolution), so its difference is
-    rounded to milliseconds: a whole-second difference comes out exactly whole.
+    PostgreSQL subtracts timestamps exactly. SQLite keeps them as text
+    (``YYYY-MM-DD HH:MM:SS.ffffff``) and its ``julianday`` is a double (about 40 µs apart),
+    so the whole seconds come from ``julianday`` rounded to an integer and the fractions are
+    added from the text: 59:59.999999 stays under the hour, 60:00 is exactly 3600.
     """
 
     type = Float()
@@ -62,7 +64,8 @@ class seconds_between(FunctionElement):
 @compiles(seconds_between, "sqlite")
 def _seconds_sqlite(element, compiler, **kw):
     a, b = (compiler.process(c, **kw) for c in element.clauses)
-    return f"round((julianday({b}) - julianday({a})) * 86400.0, 3)"
+    whole = f"round((julianday(substr({b}, 1, 19)) - julianday(substr({a}, 1, 19))) * 86400.0)"
+    return f"({whole} + (CAST(substr({b}, 20) AS REAL) - CAST(substr({a}, 20) AS REAL)))"
 
 
 @compiles(seconds_between)
@@ -264,47 +267,43 @@ def _figure(measure: Measure, row: dict, name: str) -> object:
 def compute(session: Session, period: Period, *, breakdowns_too: bool = True) -> dict:
     """Every KPI of the period, the satisfaction mix and the breakdowns, as the report's JSON.
 
-    One grouped query per moment (accepted, closed, handed off, resolved, called back) gives
-    every figure for every combination of the breakdown dimensions; the totals and each
-    dimension's rows are sums of those groups. Without ``breakdowns_too`` (a trend's months)
-    the queries group nothing.
+    One query per moment (accepted, closed, handed off, resolved, called back) gives every
+    figure over that moment's window: a row for the whole period and, unless a trend's month
+    asks for totals only, a row per value of each breakdown dimension; the database adds
+    everything up and only the answers travel.
     """
     dimensions = DIMENSIONS if breakdowns_too else {}
     measures = {name: kpi(period) for name, kpi in KPIS.items()}
     result: dict = {"period": period.to_dict()}
+    result.update({name: _figure(m, {}, name) for name, m in measures.items()})  # an empty window has no rows
+    result["satisfaction_counts"] = dict.fromkeys(LEVELS, 0)
     breakdowns: dict = {dim: defaultdict(dict) for dim in dimensions}
     by_window: dict = defaultdict(list)
     for name, m in measures.items():
         if m.table is Ticket:
             by_window[m.window.key].append(name)
     for names in by_window.values():
-        columns = [col.label(f"dim.{dim}") for dim, col in dimensions.items()]
+        sums = []
         for name in names:
             m = measures[name]
             scope = m.scope if m.scope is not None else true()
-            columns.append(_counted(scope).label(f"{name}.d"))
+            sums.append(_counted(scope).label(f"{name}.d"))
             if m.numerator is not None:
-                columns.append(_counted(and_(scope, m.numerator)).label(f"{name}.n"))
+                sums.append(_counted(and_(scope, m.numerator)).label(f"{name}.n"))
             if m.value is not None:
-                columns.append(func.coalesce(func.sum(m.value), 0).label(f"{name}.value"))
+                sums.append(func.coalesce(func.sum(m.value), 0).label(f"{name}.value"))
         window = measures[names[0]]
-        groups = session.execute(
-            select(*columns).where(in_period(window, period)).group_by(*dimensions.values())
-        ).mappings().all()
-        totals: dict = defaultdict(float)
-        rolled = {dim: defaultdict(lambda: defaultdict(float)) for dim in dimensions}
-        for group in groups:
-            for key, value in group.items():
-                if key.startswith("dim."):
-                    continue
-                totals[key] += value or 0
-                for dim in dimensions:
-                    rolled[dim][group[f"dim.{dim}"]][key] += value or 0
-        for name in names:
-            result[name] = _figure(measures[name], _ints(totals), name)
-            for dim, keyed in rolled.items():
-                for key, sums in keyed.items():
-                    breakdowns[dim][key][name] = _figure(measures[name], _ints(sums), name)
+        if window.window is Ticket.callback_at:  # the satisfaction mix rides along with its own window
+            sums += [_counted(Ticket.satisfaction == level).label(f"{level}.n") for level in LEVELS]
+        for dim, key, values in _grouped(session, in_period(window, period), sums, dimensions):
+            if not dim and window.window is Ticket.callback_at:
+                result["satisfaction_counts"] = {level: values[f"{level}.n"] for level in LEVELS}
+            for name in names:
+                figure = _figure(measures[name], values, name)
+                if dim:
+                    breakdowns[dim][key][name] = figure
+                else:
+                    result[name] = figure
     for name, m in measures.items():
         if m.kind == "violations":
             result[name]["tickets"] = list(session.scalars(
@@ -315,7 +314,6 @@ def compute(session: Session, period: Period, *, breakdowns_too: bool = True) ->
         select(_counted(and_(answer.scope, answer.numerator)), _counted(answer.scope)).where(in_period(answer, period))
     ).one()
     result["answer_rate"] = rate(int(n), int(d))
-    result["satisfaction_counts"] = satisfaction_counts(session, period)
     result["breakdowns"] = {
         dim: [{"key": key, **figures} for key, figures in sorted(keyed.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))]
         for dim, keyed in breakdowns.items()
@@ -324,18 +322,32 @@ def compute(session: Session, period: Period, *, breakdowns_too: bool = True) ->
     return result
 
 
-def _ints(sums: dict) -> dict:
+def _grouped(session: Session, where, sums: list, dimensions: dict):
+    """(dimension, key, sums) rows: ``("", None, …)`` for the whole window, then one per value of
+    each dimension. PostgreSQL reads the window once (GROUPING SETS); SQLite, which has none,
+    reads it once per dimension (UNION ALL)."""
+    if not dimensions:
+        yield "", None, _ints(session.execute(select(*sums).where(where)).mappings().one())
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        columns = [c.label(f"k.{d}") for d, c in dimensions.items()] + [
+            func.grouping(c).label(f"g.{d}") for d, c in dimensions.items()]
+        sets = func.grouping_sets(tuple_(), *(tuple_(c) for c in dimensions.values()))
+        for row in session.execute(select(*columns, *sums).where(where).group_by(sets)).mappings():
+            dim = next((d for d in dimensions if row[f"g.{d}"] == 0), "")
+            yield dim, row[f"k.{dim}"] if dim else None, _ints(row)
+        return
+    parts = [select(literal("").label("dim"), null().cast(String).label("key"), *sums).where(where)]
+    parts += [select(literal(dim).label("dim"), column.cast(String).label("key"), *sums).where(where).group_by(column)
+              for dim, column in dimensions.items()]
+    for row in session.execute(union_all(*parts)).mappings():
+        yield row["dim"], row["key"], _ints(row)
+
+
+def _ints(row) -> dict:
     """Counts back to ints (sums of 0/1), the seconds total left as it is."""
-    return {k: (v if k.endswith(".value") else int(v)) for k, v in sums.items()}
-
-
-def satisfaction_counts(session: Session, period: Period) -> dict:
-    """The four levels of the callbacks in the period (unrated callbacks left out)."""
-    m = satisfaction_rate(period)
-    rows = dict(session.execute(
-        select(Ticket.satisfaction, func.count()).where(in_period(m, period), m.scope).group_by(Ticket.satisfaction)
-    ).all())
-    return {level: int(rows.get(level, 0)) for level in LEVELS}
+    return {k: (float(v or 0) if k.endswith(".value") else int(v or 0)) for k, v in row.items()
+            if k.endswith((".d", ".n", ".value"))}
 
 
 PARTS = ("denominator", "numerator", "missed")

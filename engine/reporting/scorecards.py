@@ -96,7 +96,6 @@ class Event:
     item: str
     ticket: str | None
     amount: Fraction  # what this one event is worth, before caps
-    entry_id: int | None = None
 
 
 def _events(session: Session, item: ScorecardItem, period: Period, kpi: dict) -> list[Event]:
@@ -128,7 +127,7 @@ def _events(session: Session, item: ScorecardItem, period: Period, kpi: dict) ->
         .order_by(ScorecardEntry.happened_on, ScorecardEntry.id)
     )
     share = max(1, item.per_events or 1)
-    return [Event(item.id, e.ticket or None, Fraction(str(e.amount)) / share, e.id) for e in entries]
+    return [Event(item.id, e.ticket or None, Fraction(str(e.amount)) / share) for e in entries]
 
 
 def _num(value: Fraction) -> float:
@@ -149,7 +148,7 @@ def card(session: Session, card_id: str, items: list[ScorecardItem], period: Per
     total = Fraction(0)
     for item in items:
         kept = [e for e in events[item.id] if not e.ticket or item.id in bonus or best[e.ticket] is e]
-        waived += [e for e in events[item.id] if e not in kept]
+        waived += [e for e in events[item.id] if e.ticket and item.id not in bonus and best[e.ticket] is not e]
         cap = Fraction(str(item.cap))
         if item.per_events and item.per_events > 1:
             amount = Fraction(str(item.per_event)) * (len(kept) // item.per_events)
@@ -163,7 +162,7 @@ def card(session: Session, card_id: str, items: list[ScorecardItem], period: Per
             "id": item.id, "name": item.name, "name_en": item.name_en, "points": _num(points),
             "deduction": 0.0 if item.id in bonus else _num(amount), "bonus": _num(amount) if item.id in bonus else 0.0,
             "score": _num(score), "source": item.source,
-            "events": [{"ticket": e.ticket, "deduction": _num(e.amount), "entry": e.entry_id} for e in kept],
+            "events": [{"ticket": e.ticket, "deduction": _num(e.amount)} for e in kept],
         })
     waived.sort(key=lambda e: (e.ticket, e.item))
     return {

@@ -53,3 +53,18 @@ def test_import_then_report(server, new_page, output, tmp_path):
     page.wait_for_url(re.compile(r".*/reports/tickets\?.*kpi=timely_rate"))
     page.get_by_role("link", name="未计入").click()
     assert page.locator("a.mono").all_inner_texts() == ["INC-02", "INC-09"]
+
+    # the scorecards of the cycle: the lead records a failed maintenance permit against INC-11
+    page.goto(server + "/reports/scorecard?cycle=2026-11")
+    page.select_option("#e-item", "maintenance_permit")
+    page.fill("#e-day", "2026-10-25")
+    page.fill("#e-ticket", "INC-11")
+    page.fill("#e-evidence", "开工报告缺签字")
+    page.locator(".entry-form button[type=submit]").click()
+    page.get_by_text("考核记录已保存").wait_for()
+    row = page.locator('[data-card="operations"] [data-item="emergency_response"]')
+    assert "−0" not in row.inner_text()
+    waived = page.locator('[data-card="operations"] .waived').inner_text()
+    assert "INC-11" in waived  # its −2 emergency response is waived under the −5 permit
+    page.screenshot(path=str(output / "scorecard.png"), full_page=True)
+    assert page.errors == []

@@ -135,3 +135,23 @@ def test_breakdowns(session):
 def test_click_through_lists_the_rows_behind_a_figure(session, kpi, part, expected):
     rows = session.scalars(kpis.rows_behind(periods.parse(period="2026-10"), kpi, part)).all()
     assert sorted(getattr(r, "number", None) or r.call_id for r in rows) == expected
+
+
+def test_durations_are_exact_below_the_second(db_session):
+    """The engine stamps microseconds: 59:59.999999 is under the hour, 60:00.000001 is not."""
+    from datetime import timedelta
+
+    from engine.models import Call, Ticket
+
+    accepted = golden.L("2027-01-05 08:00:00.250000")
+    for number, after in (("U-1", timedelta(minutes=59, seconds=59, microseconds=999999)),
+                          ("U-2", timedelta(hours=1, microseconds=1)), ("U-3", timedelta(hours=1))):
+        db_session.add(Ticket(number=number, type="incident", accepted_at=accepted, closed_at=accepted + after,
+                              resolved_at=accepted + after, status="closed"))
+    ring = golden.L("2027-01-05 09:00:00.999999")
+    db_session.add(Call(call_id="U-C", ring_at=ring, answered_at=ring + timedelta(seconds=20)))
+    db_session.flush()
+    k = kpis.compute(db_session, periods.parse(period="2027-01"))
+    assert k["timely_rate"] == R(1, 3)
+    assert k["answer_rate"] == R(1, 1)
+    assert k["mean_resolution_minutes"] == 60.0

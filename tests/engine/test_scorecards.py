@@ -29,7 +29,7 @@ def test_october_scorecards(session):
     ops = items(operations)
     # INC-04: response late (−2) and close late (−0.5) → −2, the −0.5 waived;
     # INC-11: never responded (−2) but a failed maintenance permit (−5) → −5, the −2 waived
-    assert ops["emergency_response"]["events"] == [{"ticket": "INC-04", "deduction": 2.0, "entry": None}]
+    assert ops["emergency_response"]["events"] == [{"ticket": "INC-04", "deduction": 2.0}]
     assert (ops["emergency_response"]["deduction"], ops["emergency_response"]["score"]) == (2.0, 18.0)
     assert (ops["emergency_close"]["deduction"], ops["emergency_close"]["events"]) == (0.0, [])
     assert (ops["maintenance_permit"]["deduction"], ops["maintenance_permit"]["score"]) == (5.0, 35.0)

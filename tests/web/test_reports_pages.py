@@ -113,3 +113,12 @@ def test_history_import_with_a_preview(app, desk):
     assert desk.post("/reports/import/confirm", {"token": "0" * 32, "kind": "tickets"}).status_code == 422
     desk.login("lead1")
     assert desk.get("/reports/import").status_code == 403
+
+
+def test_pages_in_english(golden_app, desk):
+    desk.login("admin1")
+    desk.post("/lang", {"lang": "en", "next": "/reports?period=2026-10"})
+    page = desk.text("/reports?period=2026-10")
+    assert "Handled on time" in page and "Target" in page and "By Resolved by role" in page
+    page = desk.text("/reports/scorecard?cycle=2026-11")
+    assert "Emergency response" in page and "Scorecard items" in page

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -268,8 +269,12 @@ TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 def _uploads() -> Path:
+    """Where previewed files wait for the confirm; those left more than a day are removed."""
     path = Path(current_app.instance_path) / "imports"
     path.mkdir(parents=True, exist_ok=True)
+    for old in path.iterdir():
+        if time.time() - old.stat().st_mtime > 86400:
+            old.unlink(missing_ok=True)
     return path
 
 

@@ -36,7 +36,7 @@ def upgrade():
         sa.UniqueConstraint('call_id', name=op.f('uq_call_call_id')),
     )
     op.create_index(op.f('ix_call_ring_at'), 'call', ['ring_at'])
-    op.create_table(
+    items = op.create_table(
         'scorecard_item',
         sa.Column('id', sa.String(length=40), nullable=False),
         sa.Column('card', sa.String(length=30), nullable=False),
@@ -68,6 +68,11 @@ def upgrade():
     )
     op.create_index(op.f('ix_scorecard_entry_item_id'), 'scorecard_entry', ['item_id'])
     op.create_index(op.f('ix_scorecard_entry_happened_on'), 'scorecard_entry', ['happened_on'])
+    # the seeds' items (001 §7.3, §7.4), as they stood when the table was made; admins edit them from here
+    from engine.reporting.scorecards import DEFAULT_ITEMS
+
+    keys = ('id', 'card', 'name', 'name_en', 'points', 'per_event', 'per_events', 'cap', 'source', 'bonus', 'rule')
+    op.bulk_insert(items, [{**dict(zip(keys, row)), 'position': i} for i, row in enumerate(DEFAULT_ITEMS)])
 
 
 def downgrade():
