@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .processes import pages as processes
     from .tasks import pages as tasks
     from .tickets import pages as tickets
+    from .customers import pages as customers
 
     database.init_app(app)
     errors.init_app(app)
@@ -37,5 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(api.bp)
     for page in (inbox, tasks, tickets, notifications, processes):
+        app.register_blueprint(page.bp)
+    for page in (customers,):  # issue 14
         app.register_blueprint(page.bp)
     return app
