@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .tasks import pages as tasks
     from .tickets import pages as tickets
     from .customers import pages as customers
+    from .knowledge import pages as knowledge
 
     database.init_app(app)
     errors.init_app(app)
@@ -39,6 +40,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     for page in (inbox, tasks, tickets, notifications, processes):
         app.register_blueprint(page.bp)
-    for page in (customers,):  # issue 14
+    for page in (customers, knowledge):  # issue 14
         app.register_blueprint(page.bp)
     return app

@@ -123,6 +123,7 @@ NAVIGATION = (
     ("tickets", "tickets.index", _l("Tickets"), "list", ()),
     ("processes", "processes.index", _l("Processes / versions"), "flow", ("process_owner", "admin")),
     ("customers", "customers.index", _l("Customers"), "user", ()),
+    ("knowledge", "knowledge.index", _l("Knowledge base"), "book", ()),
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 

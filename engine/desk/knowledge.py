@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import jieba
 from sqlalchemy import case, func, literal, or_, select
@@ -40,6 +41,7 @@ TITLE_WEIGHT, WORD_WEIGHT, SUBSTRING_WEIGHT = 6, 2, 1
 MAX_TERMS = 24
 WORD = re.compile(r"\w", re.UNICODE)
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # "still valid on" is a calendar day at the desk
 
 
 # --- words ---------------------------------------------------------------------------------
@@ -90,6 +92,10 @@ def _score(q: str):
     return total
 
 
+def today() -> date:
+    return now().astimezone(LOCAL_TZ).date()
+
+
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -138,7 +144,7 @@ def for_ticket(session: Session, ticket: Ticket, *, limit: int = 5) -> list[tupl
     text = " ".join(p for p in (ticket.title, ticket.description, ticket.category, ticket.device_model) if p)
     if not text.strip():
         return []
-    rows, _total = search(session, text, valid_on=now().date(), limit=limit)
+    rows, _total = search(session, text, valid_on=today(), limit=limit)
     return rows
 
 

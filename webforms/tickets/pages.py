@@ -81,6 +81,8 @@ ACTION_NAMES = {
     "note": _l("Note written"),
     "attachment": _l("File attached"),
     "customer_link": _l("Linked to the customer archive"),
+    "kb_use": _l("Knowledge article used"),
+    "kb_submit": _l("Knowledge article submitted"),
 }
 # the record's fields in the order a reader expects; labels for those the forms do not name
 FIELD_LABELS = {
