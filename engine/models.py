@@ -516,3 +516,34 @@ class KnowledgeUse(Base):
     bpmn_id: Mapped[str | None] = mapped_column(String(120))
     used_by: Mapped[str] = mapped_column(String(80))
     used_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- issue 14: on-site service record ---
+
+
+class OnsiteRecord(Base):
+    """运维现场服务记录单 (003): one visit to the customer's site, signed by the customer.
+
+    The signature is a PNG attachment (kind ``signature``); ``signer_name`` and
+    ``signer_phone`` say who signed, because nobody may sign for the customer (禁止代签).
+    A signed record is final.
+    """
+
+    __tablename__ = "onsite_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    engineer: Mapped[str] = mapped_column(String(80))
+    arrived_at: Mapped[datetime]
+    departed_at: Mapped[datetime | None]
+    work_done: Mapped[str] = mapped_column(Text, default="")
+    parts: Mapped[str] = mapped_column(Text, default="")
+    risky_work: Mapped[bool] = mapped_column(Boolean, default=False)
+    backup_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    backup_note: Mapped[str] = mapped_column(Text, default="")
+    opinion: Mapped[str] = mapped_column(Text, default="")  # 客户意见
+    signer_name: Mapped[str] = mapped_column(String(120), default="")
+    signer_phone: Mapped[str] = mapped_column(String(60), default="")
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id", ondelete="SET NULL"))
+    signed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -350,3 +350,22 @@ class KbUse(Schema):
     bpmn_id = fields.String(allow_none=True)
     used_by = fields.String()
     used_at = fields.DateTime()
+
+
+class Onsite(Schema):
+    id = fields.Integer()
+    ticket_id = fields.Integer()
+    engineer = fields.String()
+    arrived_at = fields.DateTime()
+    departed_at = fields.DateTime(allow_none=True)
+    work_done = fields.String()
+    parts = fields.String()
+    risky_work = fields.Boolean()
+    backup_done = fields.Boolean()
+    backup_note = fields.String()
+    opinion = fields.String()
+    signer_name = fields.String()
+    signer_phone = fields.String()
+    signature_id = fields.Integer(allow_none=True)
+    signature_url = fields.Function(lambda r: f"/api/attachments/{r.signature_id}" if r.signature_id else None)
+    signed_at = fields.DateTime(allow_none=True)

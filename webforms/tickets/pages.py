@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.clock import now
-from engine.desk import attachments, audit, customers, notes, tickets
+from engine.desk import attachments, audit, customers, notes, onsite, tickets
 from engine.errors import Invalid
 from engine.models import (
     HumanTask,
@@ -83,6 +83,9 @@ ACTION_NAMES = {
     "customer_link": _l("Linked to the customer archive"),
     "kb_use": _l("Knowledge article used"),
     "kb_submit": _l("Knowledge article submitted"),
+    "onsite_record": _l("On-site service recorded"),
+    "onsite_update": _l("On-site record corrected"),
+    "onsite_signed": _l("Signed by the customer"),
 }
 # the record's fields in the order a reader expects; labels for those the forms do not name
 FIELD_LABELS = {
@@ -355,6 +358,7 @@ def show(number: str):
         missing=[str(COMPLETENESS_LABELS.get(m, m)) for m in ticket.missing_fields or []],
         notes=notes.of_ticket(db.session, ticket.id), files=attachments.of_ticket(db.session, ticket.id),
         customer=customer_of(ticket), max_mb=files.max_bytes() / 1024 / 1024,
+        onsite_records=onsite.of_ticket(db.session, ticket.id), field_roles=onsite.FIELD_ROLES,
     )
 
 
