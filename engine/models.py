@@ -547,3 +547,22 @@ class OnsiteRecord(Base):
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id", ondelete="SET NULL"))
     signed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- issue 14: announcements ---
+
+
+class Announcement(Base):
+    """A notice (公告) to customers and/or staff — planned maintenance, holidays — shown while valid."""
+
+    __tablename__ = "announcement"
+    __table_args__ = (Index("ix_announcement_valid", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    audience: Mapped[str] = mapped_column(String(20), default="all")  # all | staff | customers
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .customers import pages as customers
     from .knowledge import pages as knowledge
     from .onsite import pages as onsite
+    from .announcements import pages as announcements
 
     database.init_app(app)
     errors.init_app(app)
@@ -41,6 +42,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     for page in (inbox, tasks, tickets, notifications, processes):
         app.register_blueprint(page.bp)
-    for page in (customers, knowledge, onsite):  # issue 14
+    for page in (customers, knowledge, onsite, announcements):  # issue 14
         app.register_blueprint(page.bp)
     return app

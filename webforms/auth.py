@@ -124,6 +124,7 @@ NAVIGATION = (
     ("processes", "processes.index", _l("Processes / versions"), "flow", ("process_owner", "admin")),
     ("customers", "customers.index", _l("Customers"), "user", ()),
     ("knowledge", "knowledge.index", _l("Knowledge base"), "book", ()),
+    ("announcements", "announcements.index", _l("Announcements"), "bell", ()),
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 

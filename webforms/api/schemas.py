@@ -369,3 +369,14 @@ class Onsite(Schema):
     signature_id = fields.Integer(allow_none=True)
     signature_url = fields.Function(lambda r: f"/api/attachments/{r.signature_id}" if r.signature_id else None)
     signed_at = fields.DateTime(allow_none=True)
+
+
+class AnnouncementInfo(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    body = fields.String()
+    audience = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime(allow_none=True)
+    created_by = fields.String()
+    created_at = fields.DateTime()
