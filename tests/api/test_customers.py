@@ -87,3 +87,11 @@ def test_link_a_ticket_later(api):
     assert ticket["organisation_id"] == org["id"]
     assert ticket["history"][-1]["action"] == "customer_link"
     assert api.post("eng1", f"/api/tickets/{number}/customer", json={}).status_code == 403
+
+
+def test_openapi_lists_the_new_resources(client):
+    spec = client.get("/api/openapi.json").get_json()
+    for path in ("/api/customers", "/api/kb", "/api/kb/{id}/publish", "/api/tickets/{number}/notes",
+                 "/api/tickets/{number}/attachments", "/api/tickets/{number}/onsite", "/api/announcements"):
+        assert path in spec["paths"], path
+    assert "notes" in spec["components"]["schemas"]["TicketDetail"]["properties"]

@@ -105,3 +105,23 @@ def test_intake_fills_from_the_archive_and_links_what_was_picked(desk, api):
                              contact_id=str(org["contacts"][0]["id"]))
     ticket = api.ticket(number)
     assert (ticket["organisation_id"], ticket["contact_id"]) == (org["id"], org["contacts"][0]["id"])
+
+
+def test_organisation_page_lists_open_tickets_past_their_sla(desk, api):
+    from datetime import datetime, timedelta, timezone
+
+    import time_machine
+
+    t0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai, a Monday
+    with time_machine.travel(t0, tick=False) as clock:
+        org = api.post("agent1", "/api/customers", json={"name": "市人民医院信息科",
+                                                          "contacts": [{"name": "王工", "phone": "13800000000"}]}).get_json()
+        number = api.new_ticket(title="全院网络中断")["number"]
+        api.complete("agent1", number, "classify", category="network", impact="high", urgency="high")
+        calm = api.new_ticket(title="打印机卡纸")["number"]
+        desk.login("lead1")
+        assert "没有临近或超过时限的工单" in desk.text(f"/customers/{org['id']}")
+        clock.shift(timedelta(hours=2))
+        page = desk.text(f"/customers/{org['id']}")
+        risks = page.split('id="risks"')[1].split("</section>")[0]
+        assert number in risks and "已超时" in risks and calm not in risks

@@ -238,7 +238,7 @@ class AttachmentInfo(Schema):
 
 
 class ContactInfo(Schema):
-    id = fields.Integer()
+    id = fields.Integer(dump_only=True)
     name = fields.String()
     phone = fields.String()
     phone2 = fields.String()
@@ -247,7 +247,7 @@ class ContactInfo(Schema):
 
 
 class DeviceInfo(Schema):
-    id = fields.Integer()
+    id = fields.Integer(dump_only=True)
     model = fields.String()
     serial = fields.String()
     location = fields.String()
@@ -291,8 +291,8 @@ class CustomerRequest(Schema):
     name = fields.String(required=True)
     address = fields.String()
     notes = fields.String()
-    contacts = fields.List(fields.Nested(ContactInfo(exclude=("id",))))
-    devices = fields.List(fields.Nested(DeviceInfo(exclude=("id",))))
+    contacts = fields.List(fields.Nested(ContactInfo))
+    devices = fields.List(fields.Nested(DeviceInfo))
 
 
 class CustomerPage(Schema):
