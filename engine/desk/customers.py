@@ -276,8 +276,15 @@ def lookup(session: Session, prefix: str, *, limit: int = 8) -> list[dict]:
 
 
 def match(session: Session, data: dict) -> tuple[Organisation | None, Contact | None, Device | None]:
-    """The archive's organisation, contact and device that the call's own words name exactly."""
-    org = find_organisation(session, str(data.get("organisation") or ""))
+    """The archive's organisation, contact and device that the call's own words name exactly.
+
+    A caller who names an organisation the archive does not know is new, even if their
+    phone or e-mail is known elsewhere: nothing is linked (the ticket page offers to add it).
+    """
+    named = str(data.get("organisation") or "").strip()
+    org = find_organisation(session, named)
+    if named and org is None:
+        return None, None, None
     contact = device = None
     phone, email = str(data.get("phone") or "").strip(), str(data.get("email") or "").strip()
     if phone or email:

@@ -62,6 +62,10 @@ def test_intake_links_the_ticket_by_exact_match(api):
     assert ticket["device_id"] == org["devices"][0]["id"]
     stranger = api.new_ticket(organisation="没见过的单位", phone="10000", email="")
     assert (stranger["organisation_id"], stranger["contact_id"], stranger["device_id"]) == (None, None, None)
+    moved = api.new_ticket(organisation="另一家单位")  # 王工's phone, but an organisation the archive does not know
+    assert (moved["organisation_id"], moved["contact_id"]) == (None, None)
+    by_phone = api.new_ticket(organisation="")  # no organisation named: the known phone finds it
+    assert (by_phone["organisation_id"], by_phone["contact_id"]) == (org["id"], org["contacts"][0]["id"])
 
 
 def test_intake_takes_the_records_the_agent_picked(api):

@@ -125,3 +125,17 @@ def test_organisation_page_lists_open_tickets_past_their_sla(desk, api):
         page = desk.text(f"/customers/{org['id']}")
         risks = page.split('id="risks"')[1].split("</section>")[0]
         assert number in risks and "已超时" in risks and calm not in risks
+
+
+def test_intake_can_add_what_is_new_to_the_archive(desk, api):
+    desk.login("agent1")
+    assert "将新的来电人、单位或设备加入客户档案" in desk.text("/tickets/new")
+    number = desk.new_ticket(organisation="市第二医院", reporter_name="钱工", phone="13700000000",
+                             device_model="Dell R740", device_serial="CN-42", add_to_archive="1")
+    ticket = api.ticket(number)
+    org = api.get("agent1", f"/api/customers/{ticket['organisation_id']}").get_json()
+    assert org["name"] == "市第二医院" and org["contacts"][0]["phone"] == "13700000000"
+    assert org["devices"][0]["serial"] == "CN-42" and ticket["device_id"] == org["devices"][0]["id"]
+    plain = desk.new_ticket(organisation="市第三医院")  # not ticked: nothing added
+    assert api.ticket(plain)["organisation_id"] is None
+    assert api.get("agent1", "/api/customers?q=第三医院").get_json()["total"] == 0

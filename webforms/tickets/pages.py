@@ -182,6 +182,8 @@ def create():
     except Invalid as exc:
         db.session.rollback()
         return _intake_page(intake_form(defs, request.form), doc, data=data, invalid=exc, status=422)
+    if request.form.get("add_to_archive") and ticket.organisation and customers.new_from_ticket(db.session, ticket):
+        customers.add_from_ticket(db.session, ticket, actor=staff().username)  # the agent ticked "add what is new"
     db.session.commit()
     flash(_("Ticket %(number)s registered.", number=ticket.number), "success")
     return redirect(url_for("tickets.show", number=ticket.number))
