@@ -134,9 +134,13 @@ def search(
         stmt = stmt.where(score > 0).order_by(score.desc(), KnowledgeArticle.updated_at.desc(), KnowledgeArticle.id.desc())
     else:
         stmt = stmt.order_by(KnowledgeArticle.updated_at.desc(), KnowledgeArticle.id.desc())
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.offset(offset).limit(limit)).all()
-    return [(article, int(points)) for article, points in rows], total
+    # the total rides along as a window count: one pass over the scored rows, not two
+    rows = session.execute(stmt.add_columns(func.count().over().label("total")).offset(offset).limit(limit)).all()
+    if rows:
+        total = rows[0].total
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) if offset else 0
+    return [(article, int(points)) for article, points, _total in rows], total or 0
 
 
 def for_ticket(session: Session, ticket: Ticket, *, limit: int = 5) -> list[tuple[KnowledgeArticle, int]]:
