@@ -305,9 +305,16 @@ def retire(session: Session, article: KnowledgeArticle, *, user: User) -> Knowle
 
 
 def use(session: Session, article: KnowledgeArticle, ticket: Ticket, *, actor: str, bpmn_id: str | None = None) -> KnowledgeUse:
-    """Record that the article helped on the ticket (the KPIs count fixes from the knowledge base)."""
+    """Record that the article helped on the ticket (the KPIs count fixes from the knowledge base).
+
+    Using the same article on the same ticket again changes nothing.
+    """
     if article.status != KbStatus.PUBLISHED:
         raise Invalid("只能引用已发布的文章 / only published articles can be used", fields={"article": [str(article.id)]})
+    earlier = session.scalars(select(KnowledgeUse).where(KnowledgeUse.article_id == article.id,
+                                                         KnowledgeUse.ticket_id == ticket.id)).first()
+    if earlier is not None:  # once per ticket, so a fix is never counted twice
+        return earlier
     row = KnowledgeUse(article_id=article.id, ticket_id=ticket.id, bpmn_id=bpmn_id, used_by=actor, used_at=now())
     session.add(row)
     session.flush()

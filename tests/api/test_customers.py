@@ -99,3 +99,15 @@ def test_openapi_lists_the_new_resources(client):
                  "/api/tickets/{number}/attachments", "/api/tickets/{number}/onsite", "/api/announcements"):
         assert path in spec["paths"], path
     assert "notes" in spec["components"]["schemas"]["TicketDetail"]["properties"]
+
+
+def test_rename_an_organisation(api):
+    org = api.post("agent1", "/api/customers", json=HOSPITAL).get_json()
+    other = api.post("agent1", "/api/customers", json={"name": "市第一中学"}).get_json()
+    put = lambda body, user="agent1": api.client.put(  # noqa: E731
+        f"/api/customers/{org['id']}", json=body, headers={"Authorization": f"Bearer {api.token(user)}"})
+    res = put({"name": "市人民医院", "address": "人民路 2 号"})
+    assert res.status_code == 200 and res.get_json()["name"] == "市人民医院" and len(res.get_json()["contacts"]) == 2
+    assert put({"name": other["name"]}).status_code == 409
+    assert put({"name": ""}).status_code == 422
+    assert put({"name": "x"}, user="eng1").status_code == 403

@@ -119,6 +119,9 @@ def test_using_an_article_is_recorded_on_the_ticket(api):
     assert ticket["kb_used"] == [article["id"]]
     use = [h for h in ticket["history"] if h["action"] == "kb_use"][0]
     assert use["actor"] == "agent1" and use["bpmn_id"] == "online_fix" and use["data"]["article_id"] == article["id"]
+    again = api.post("lead1", f"/api/kb/{article['id']}/use", json={"ticket": number, "bpmn_id": "classify"})
+    assert again.status_code == 201 and again.get_json()["id"] == res.get_json()["id"]  # counted once per ticket
+    assert api.ticket(number)["kb_used"] == [article["id"]]
     assert api.post("agent1", f"/api/kb/{article['id']}/use", json={}).status_code == 422
     draft = api.post("agent1", "/api/kb", json=PRINTER).get_json()
     assert api.post("agent1", f"/api/kb/{draft['id']}/use", json={"ticket": number}).status_code == 422

@@ -35,6 +35,15 @@ def get_customer(organisation_id: int):
     return CustomerDetail().dump(customers.get(db.session, organisation_id))
 
 
+@bp.put("/customers/<int:organisation_id>")
+@token_required(*EDITORS)
+def update_customer(organisation_id: int):
+    """Rename or re-address an organisation: ``{"name", "address", "notes"}``."""
+    org = customers.update(db.session, customers.get(db.session, organisation_id), json_body(), actor=g.user.username)
+    db.session.commit()
+    return CustomerDetail().dump(org)
+
+
 @bp.post("/tickets/<number>/customer")
 @token_required(*EDITORS)
 def link_ticket(number: str):
