@@ -58,8 +58,8 @@ def edit_kb(article_id: int):
 @token_required("lead", "process_owner")
 def publish_kb(article_id: int):
     """The review step; optional body ``{"valid_until": "YYYY-MM-DD"}``."""
-    body = request.get_json(silent=True) or {}
-    valid_until = body.get("valid_until") if isinstance(body, dict) else None
+    body = json_body() if request.get_data().strip() else {}  # no body at all is fine
+    valid_until = body.get("valid_until")
     try:
         valid = date.fromisoformat(valid_until) if valid_until else None
     except (TypeError, ValueError):
