@@ -524,9 +524,10 @@ class KnowledgeUse(Base):
 class OnsiteRecord(Base):
     """运维现场服务记录单 (003): one visit to the customer's site, signed by the customer.
 
-    The signature is a PNG attachment (kind ``signature``); ``signer_name`` and
-    ``signer_phone`` say who signed, because nobody may sign for the customer (禁止代签).
-    A signed record is final.
+    The customer signs twice, as 003 asks ("签字确认2处"): to confirm the data backup
+    before risky work, and at the end. Each signature is a PNG attachment (kind
+    ``signature``); the signer's name (and at the end the phone) are recorded, because
+    nobody may sign for the customer (禁止代签). A signed record is final.
     """
 
     __tablename__ = "onsite_record"
@@ -541,6 +542,10 @@ class OnsiteRecord(Base):
     risky_work: Mapped[bool] = mapped_column(Boolean, default=False)
     backup_done: Mapped[bool] = mapped_column(Boolean, default=False)
     backup_note: Mapped[str] = mapped_column(Text, default="")
+    # the customer's first signature: the data was backed up before the risky work (003)
+    backup_signer_name: Mapped[str] = mapped_column(String(120), default="")
+    backup_signature_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id", ondelete="SET NULL"))
+    backup_confirmed_at: Mapped[datetime | None]
     opinion: Mapped[str] = mapped_column(Text, default="")  # 客户意见
     signer_name: Mapped[str] = mapped_column(String(120), default="")
     signer_phone: Mapped[str] = mapped_column(String(60), default="")

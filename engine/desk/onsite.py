@@ -3,10 +3,12 @@ the parts used, the data backup made before risky work, and the customer's signa
 
 003 asks the engineer to back up the customer's data, with the customer confirming on
 the record, before replacing a disk or reinstalling a system; so a record that says
-the work was risky cannot be signed until it says the backup was done. The customer
-signs on the engineer's phone (a canvas drawn into a PNG, stored as the ticket's
-attachment of kind ``signature``); nobody may sign for the customer (禁止代签), so the
-signer's own name and phone are required and recorded, and a signed record is final.
+the work was risky cannot be signed off until the customer has confirmed the backup
+with a first signature (``confirm_backup``), and both signatures are on the record
+("签字确认2处"). The customer signs on the engineer's phone (a canvas drawn into a PNG,
+stored as the ticket's attachment of kind ``signature``); nobody may sign for the
+customer (禁止代签), so the signer's own name (and phone) are required and recorded,
+and a signed record is final.
 """
 
 from __future__ import annotations
@@ -107,6 +109,9 @@ def update(session: Session, record: OnsiteRecord, data, *, user: User) -> Onsit
     values = _values(data, errors)
     if errors:
         raise Invalid("现场服务记录有错误 / the on-site record has errors", fields=errors)
+    if record.backup_confirmed_at is not None:  # the customer signed for these: they stay as signed
+        for key in ("risky_work", "backup_done", "backup_note"):
+            values.pop(key, None)
     for key, value in values.items():
         setattr(record, key, value)
     audit.record(session, "onsite_update", actor=user.username, ticket_id=record.ticket_id, name=f"#{record.id}",
@@ -126,6 +131,54 @@ def _png(signature) -> bytes:
     return data
 
 
+def _signer(session: Session, record: OnsiteRecord, data: dict, errors: dict) -> str:
+    name = str(data.get("signer_name") or "").strip()
+    if not name:
+        errors["signer_name"] = ["签字人姓名必填 / the signer's name is required"]
+    elif name in (record.engineer, _display_name(session, record.engineer)):
+        errors["signer_name"] = ["禁止代签：须由客户本人签字 / the engineer may not sign for the customer"]
+    return name
+
+
+def _picture(data: dict, errors: dict) -> bytes:
+    try:
+        png = _png(data.get("signature"))
+    except Invalid as exc:
+        errors["signature"] = [exc.message]
+        return b""
+    if len(png) > MAX_SIGNATURE_BYTES:
+        errors["signature"] = ["签名图片太大 / the signature image is too large"]
+    return png
+
+
+def confirm_backup(session: Session, record: OnsiteRecord, data, *, actor: str, store: Path) -> OnsiteRecord:
+    """The customer's first signature: the data was backed up before the risky work starts."""
+    if record.signed_at is not None or record.backup_confirmed_at is not None:
+        raise Conflict(f"备份已由 {record.backup_signer_name or record.signer_name} 签字确认 / already confirmed",
+                       by=record.backup_signer_name or record.signer_name, at=record.backup_confirmed_at or record.signed_at)
+    if not isinstance(data, dict):
+        raise Invalid("请求体应为 JSON 对象 / the request body must be a JSON object")
+    errors: dict[str, list[str]] = {}
+    if not record.risky_work:
+        errors["risky_work"] = ["没有风险操作，无需备份确认 / no risky work: no backup to confirm"]
+    elif not record.backup_done:
+        errors["backup_done"] = ["请先完成数据备份 / back up the data first"]
+    name = _signer(session, record, data, errors)
+    png = _picture(data, errors)
+    if errors:
+        raise Invalid("备份确认未签字 / the backup is not confirmed", fields=errors)
+    ticket = session.get(Ticket, record.ticket_id)
+    picture = attachments.add(session, ticket, f"backup-signature-{record.id}.png", png, actor=actor, store=store,
+                              max_bytes=MAX_SIGNATURE_BYTES, kind="signature")
+    record.backup_signer_name = name[:120]
+    record.backup_signature_id = picture.id
+    record.backup_confirmed_at = now()
+    audit.record(session, "onsite_backup_confirmed", actor=actor, instance_id=ticket.instance_id, ticket_id=ticket.id,
+                 name=f"#{record.id}", data={"record_id": record.id, "signer_name": record.backup_signer_name,
+                                             "backup_note": record.backup_note})
+    return record
+
+
 def sign(session: Session, record: OnsiteRecord, data, *, actor: str, store: Path) -> OnsiteRecord:
     """The customer signs: their own name and phone (禁止代签), the drawn signature, their opinion."""
     if record.signed_at is not None:
@@ -134,26 +187,18 @@ def sign(session: Session, record: OnsiteRecord, data, *, actor: str, store: Pat
     if not isinstance(data, dict):
         raise Invalid("请求体应为 JSON 对象 / the request body must be a JSON object")
     errors: dict[str, list[str]] = {}
-    name = str(data.get("signer_name") or "").strip()
+    name = _signer(session, record, data, errors)
     phone = str(data.get("signer_phone") or "").strip()
     opinion = str(data.get("opinion") or "").strip()
-    if not name:
-        errors["signer_name"] = ["签字人姓名必填 / the signer's name is required"]
     if not phone:
         errors["signer_phone"] = ["签字人电话必填 / the signer's phone is required"]
-    if name and name in (record.engineer, _display_name(session, record.engineer)):
-        errors["signer_name"] = ["禁止代签：须由客户本人签字 / the engineer may not sign for the customer"]
     if record.risky_work and not record.backup_done:
         errors["backup_done"] = ["风险操作前须先备份数据 / back up the data before risky work, then sign"]
+    elif record.risky_work and record.backup_confirmed_at is None:
+        errors["backup_confirmed"] = ["请客户先签字确认数据备份 / the customer confirms the backup first"]
     if record.departed_at is None:
         errors["departed_at"] = ["请先填写离开时间 / record the departure time first"]
-    try:
-        png = _png(data.get("signature"))
-    except Invalid as exc:
-        errors["signature"] = [exc.message]
-        png = b""
-    if len(png) > MAX_SIGNATURE_BYTES:
-        errors["signature"] = ["签名图片太大 / the signature image is too large"]
+    png = _picture(data, errors)
     if errors:
         raise Invalid("签字未完成 / the record is not signed", fields=errors)
     ticket = session.get(Ticket, record.ticket_id)

@@ -37,6 +37,13 @@ def test_record_sign_and_keep_the_signature_with_the_ticket(api):
     assert res.status_code == 201, res.get_json()
     rec = res.get_json()
     assert rec["engineer"] == "eng1" and rec["signed_at"] is None
+    # risky work: the customer first confirms the backup (signature 1 of 2, "签字确认2处")
+    res = api.post("eng1", f"/api/onsite/{rec['id']}/sign", json={**SIGNATURE, "signature": png_data_url()})
+    assert res.status_code == 422 and "backup_confirmed" in res.get_json()["fields"]
+    res = api.post("eng1", f"/api/onsite/{rec['id']}/confirm-backup", json={"signer_name": "王工", "signature": png_data_url()})
+    assert res.status_code == 200 and res.get_json()["backup_signer_name"] == "王工" and res.get_json()["backup_confirmed_at"]
+    assert api.post("eng1", f"/api/onsite/{rec['id']}/confirm-backup",
+                    json={"signer_name": "王工", "signature": png_data_url()}).status_code == 409
     res = api.post("eng1", f"/api/onsite/{rec['id']}/sign", json={**SIGNATURE, "signature": png_data_url()})
     assert res.status_code == 200, res.get_json()
     signed = res.get_json()
@@ -45,8 +52,8 @@ def test_record_sign_and_keep_the_signature_with_the_ticket(api):
     assert picture.status_code == 200 and picture.data.startswith(b"\x89PNG")
     ticket = api.ticket(number)
     assert ticket["onsite"][0]["signature_id"] == signed["signature_id"]
-    assert [a["kind"] for a in ticket["attachments"]] == ["signature"]
-    assert {"onsite_record", "onsite_signed"} <= {h["action"] for h in ticket["history"]}
+    assert [a["kind"] for a in ticket["attachments"]] == ["signature", "signature"]
+    assert {"onsite_record", "onsite_backup_confirmed", "onsite_signed"} <= {h["action"] for h in ticket["history"]}
     res = api.post("eng1", f"/api/onsite/{rec['id']}/sign", json={**SIGNATURE, "signature": png_data_url()})
     assert res.status_code == 409  # signed is final
     res = api.client.put(f"/api/onsite/{rec['id']}", json={"work_done": "x", "arrived_at": ARRIVED},
@@ -63,12 +70,30 @@ def test_risky_work_cannot_be_signed_before_the_backup(api):
         "work_done", "parts", "risky_work", "backup_note")}, "arrived_at": ARRIVED, "departed_at": LEFT, "backup_done": True},
         headers={"Authorization": f"Bearer {api.token('eng1')}"})
     assert res.status_code == 200
+    assert api.post("eng1", f"/api/onsite/{rec['id']}/confirm-backup",
+                    json={"signer_name": "王工", "signature": png_data_url()}).status_code == 200
+    # once confirmed, the backup fields stay as the customer signed them
+    res = api.client.put(f"/api/onsite/{rec['id']}", json={"work_done": "更换硬盘", "arrived_at": ARRIVED, "departed_at": LEFT,
+                                                            "risky_work": False, "backup_done": False},
+                         headers={"Authorization": f"Bearer {api.token('eng1')}"})
+    assert res.get_json()["risky_work"] is True and res.get_json()["backup_done"] is True
     assert api.post("eng1", f"/api/onsite/{rec['id']}/sign", json={**SIGNATURE, "signature": png_data_url()}).status_code == 200
+
+
+def test_no_backup_confirmation_without_risky_work_or_by_the_engineer(api):
+    number = api.new_ticket()["number"]
+    plain = record(api, number, risky_work=False, backup_done=False).get_json()
+    res = api.post("eng1", f"/api/onsite/{plain['id']}/confirm-backup", json={"signer_name": "王工", "signature": png_data_url()})
+    assert res.status_code == 422 and "risky_work" in res.get_json()["fields"]
+    assert api.post("eng1", f"/api/onsite/{plain['id']}/sign", json={**SIGNATURE, "signature": png_data_url()}).status_code == 200
+    risky = record(api, number).get_json()
+    res = api.post("eng1", f"/api/onsite/{risky['id']}/confirm-backup", json={"signer_name": "刘工", "signature": png_data_url()})
+    assert res.status_code == 422 and "禁止代签" in res.get_json()["fields"]["signer_name"][0]
 
 
 def test_nobody_signs_for_the_customer(api):
     number = api.new_ticket()["number"]
-    rec = record(api, number).get_json()
+    rec = record(api, number, risky_work=False).get_json()
     sign = lambda body: api.post("eng1", f"/api/onsite/{rec['id']}/sign", json=body)  # noqa: E731
     assert "signer_phone" in sign({"signer_name": "王工", "signature": png_data_url()}).get_json()["fields"]
     assert "signer_name" in sign({"signer_phone": "1", "signature": png_data_url()}).get_json()["fields"]
@@ -88,7 +113,7 @@ def test_bad_records_are_422_and_only_field_staff_write_them(api):
                         ({"risky_work": "maybe"}, "risky_work"), ({"parts": 5}, "parts")):
         res = record(api, number, **fields)
         assert res.status_code == 422 and key in res.get_json()["fields"], fields
-    unsigned = record(api, number, departed_at=None).get_json()
+    unsigned = record(api, number, departed_at=None, risky_work=False).get_json()
     res = api.post("eng1", f"/api/onsite/{unsigned['id']}/sign", json={**SIGNATURE, "signature": png_data_url()})
     assert "departed_at" in res.get_json()["fields"]
     assert len(api.ticket(number)["onsite"]) == 1

@@ -24,12 +24,20 @@ def test_write_sign_and_print(desk, api):
     edit = desk.text(f"/onsite/{record_id}/edit")
     assert 'value="2026-11-24T09:00"' in edit
     desk.post(f"/onsite/{record_id}/edit", {"arrived_at": "2026-11-24T09:00", "departed_at": "2026-11-24T10:30",
-                                            "work_done": "更换硬盘", "risky_work": "on", "backup_done": "on"})
+                                            "work_done": "更换硬盘", "risky_work": "on", "backup_done": "on",
+                                            "backup_note": "客户自行备份"})
+    page = desk.text(url)
+    assert "客户签字确认数据备份" in page and "客户自行备份" in page and "/confirm_backup" in page
+    res = desk.post(url + "/confirm_backup", {"signer_name": "王工", "signature": png_data_url()})
+    assert res.status_code == 302
+    page = desk.text(url)
+    assert "备份确认人" in page and "/sign" in page and "签字人电话" in page
     res = desk.post(url + "/sign", {"signer_name": "王工", "signer_phone": "13800000000", "opinion": "满意",
                                     "signature": png_data_url()})
     assert res.status_code == 302
     page = desk.text(url)
-    assert "王工" in page and "13800000000" in page and 'class="signature"' in page and "data-signature" not in page
+    assert "王工" in page and "13800000000" in page and page.count('class="signature"') == 2
+    assert "data-signature" not in page
     printed = desk.text(url + "/print")
     assert "运维现场服务记录单" in printed and "更换硬盘" in printed and "王工" in printed and "sidebar" not in printed
     ticket = desk.text(f"/tickets/{number}")

@@ -41,3 +41,13 @@ def sign_onsite(record_id: int):
                          store=files.store())
     db.session.commit()
     return Onsite().dump(record)
+
+
+@bp.post("/onsite/<int:record_id>/confirm-backup")
+@token_required(*onsite.FIELD_ROLES)
+def confirm_onsite_backup(record_id: int):
+    """The customer's first signature, before risky work: ``{"signer_name", "signature"}``."""
+    record = onsite.confirm_backup(db.session, onsite.get(db.session, record_id), json_body(), actor=g.user.username,
+                                   store=files.store())
+    db.session.commit()
+    return Onsite().dump(record)

@@ -37,6 +37,7 @@ _OPERATIONS = [
     ("/api/tickets/{number}/kb", "get", "Published, still valid articles matching the ticket", None, "KbHit", 200, True),
     ("/api/tickets/{number}/onsite", "post", "Write an on-site service record (field staff)", "Onsite", "Onsite", 201, True),
     ("/api/onsite/{id}", "put", "Correct an unsigned on-site record", "Onsite", "Onsite", 200, True),
+    ("/api/onsite/{id}/confirm-backup", "post", "The customer confirms the data backup before risky work (signature)", None, "Onsite", 200, True),
     ("/api/onsite/{id}/sign", "post", "The customer signs (signer_name, signer_phone, signature PNG data URL)", None, "Onsite", 200, True),
     ("/api/announcements", "get", "Announcements valid now (all=1: every one)", None, "AnnouncementInfo", 200, True),
     ("/api/announcements", "post", "Publish an announcement with a validity period (lead, admin)", "AnnouncementInfo", "AnnouncementInfo", 201, True),

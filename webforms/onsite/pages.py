@@ -91,18 +91,23 @@ def show(record_id: int):
     return _page(onsite.get(db.session, record_id))
 
 
-@bp.post("/<int:record_id>/sign")
+@bp.post("/<int:record_id>/<any(sign, confirm_backup):step>")
 @staff_required(*onsite.FIELD_ROLES)
-def sign(record_id: int):
+def sign(record_id: int, step: str):
+    """The customer's signature: confirming the backup before risky work, or signing off the visit."""
     record = onsite.get(db.session, record_id)
     data = {k: request.form.get(k, "") for k in ("signer_name", "signer_phone", "opinion", "signature")}
+    write = onsite.sign if step == "sign" else onsite.confirm_backup
     try:
-        onsite.sign(db.session, record, data, actor=staff().username, store=files.store())
+        write(db.session, record, data, actor=staff().username, store=files.store())
     except Invalid as exc:
         db.session.rollback()
         return _page(onsite.get(db.session, record_id), errors=exc.fields, error=exc, status=422)
     db.session.commit()
-    flash(_("Signed by %(name)s.", name=record.signer_name), "success")
+    if step == "sign":
+        flash(_("Signed by %(name)s.", name=record.signer_name), "success")
+    else:
+        flash(_("%(name)s confirmed the data backup. The risky work may start.", name=record.backup_signer_name), "success")
     return redirect(url_for("onsite.show", record_id=record.id))
 
 

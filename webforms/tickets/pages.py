@@ -86,6 +86,7 @@ ACTION_NAMES = {
     "onsite_record": _l("On-site service recorded"),
     "onsite_update": _l("On-site record corrected"),
     "onsite_signed": _l("Signed by the customer"),
+    "onsite_backup_confirmed": _l("Backup confirmed by the customer"),
 }
 # the record's fields in the order a reader expects; labels for those the forms do not name
 FIELD_LABELS = {

@@ -32,12 +32,16 @@ def upgrade():
     sa.Column('backup_done', sa.Boolean(), nullable=False),
     sa.Column('backup_note', sa.Text(), nullable=False),
     sa.Column('opinion', sa.Text(), nullable=False),
+    sa.Column('backup_signer_name', sa.String(length=120), nullable=False),
+    sa.Column('backup_signature_id', sa.Integer(), nullable=True),
+    sa.Column('backup_confirmed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('signer_name', sa.String(length=120), nullable=False),
     sa.Column('signer_phone', sa.String(length=60), nullable=False),
     sa.Column('signature_id', sa.Integer(), nullable=True),
     sa.Column('signed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['signature_id'], ['attachment.id'], name=op.f('fk_onsite_record_signature_id_attachment'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['backup_signature_id'], ['attachment.id'], name=op.f('fk_onsite_record_backup_signature_id_attachment'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_onsite_record_ticket_id_ticket'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_onsite_record'))
     )
