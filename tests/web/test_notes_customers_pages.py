@@ -139,3 +139,14 @@ def test_intake_can_add_what_is_new_to_the_archive(desk, api):
     plain = desk.new_ticket(organisation="市第三医院")  # not ticked: nothing added
     assert api.ticket(plain)["organisation_id"] is None
     assert api.get("agent1", "/api/customers?q=第三医院").get_json()["total"] == 0
+
+
+def test_rename_an_organisation_on_its_page(desk, api):
+    org = api.post("agent1", "/api/customers", json={"name": "市人民医院信息科"}).get_json()
+    api.post("agent1", "/api/customers", json={"name": "市第一中学"})
+    desk.login("agent1")
+    res = desk.post(f"/customers/{org['id']}/edit", {"name": "市人民医院", "address": "人民路 1 号"}, follow_redirects=True)
+    assert "已保存" in res.get_data(as_text=True) and "人民路 1 号" in res.get_data(as_text=True)
+    res = desk.post(f"/customers/{org['id']}/edit", {"name": "市第一中学"}, follow_redirects=True)
+    assert "未保存" in res.get_data(as_text=True) and "已在档案中" in res.get_data(as_text=True)
+    assert api.get("agent1", f"/api/customers/{org['id']}").get_json()["name"] == "市人民医院"

@@ -95,6 +95,23 @@ def show(organisation_id: int):
     )
 
 
+@bp.post("/<int:organisation_id>/edit")
+@staff_required(*EDITORS)
+def edit(organisation_id: int):
+    """Rename or re-address the organisation."""
+    org = customers.get(db.session, organisation_id)
+    data = {k: request.form.get(k, "") for k in ("name", "address", "notes")}
+    try:
+        customers.update(db.session, org, data, actor=staff().username)
+    except EngineError as exc:
+        db.session.rollback()
+        flash(_("Not saved: %(problems)s", problems=engine_text(exc.message)), "error")
+        return redirect(url_for("customers.show", organisation_id=organisation_id)), 303
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("customers.show", organisation_id=organisation_id)), 303
+
+
 @bp.post("/<int:organisation_id>/<any(contact, device, site, contract):what>")
 @staff_required(*EDITORS)
 def add(organisation_id: int, what: str):
