@@ -20,7 +20,7 @@ from engine.errors import EngineError, Invalid
 from ..auth import staff, staff_required
 from ..extensions import db
 from ..i18n import engine_text
-from ..tickets.pages import STATUS_NAMES, TYPE_NAMES, CLOCK_NAMES
+from ..tickets.pages import CLOCK_NAMES, STATUS_NAMES, TYPE_NAMES
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 

@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 
 from engine.desk import knowledge
 from engine.errors import EngineError, Invalid
-from engine.clock import now
 from engine.models import HumanTask, KbStatus, Ticket
 
 from ..auth import staff, staff_required
