@@ -248,6 +248,10 @@ class Ticket(Base):
     callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=now)
+    # issue 14: the customer archive's organisation, contact and device this ticket is about
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"), index=True)
 
     instance: Mapped[ProcessInstance | None] = relationship()
     clocks: Mapped[list[SlaClock]] = relationship(
@@ -406,3 +410,235 @@ class ScorecardEntry(Base):
     entered_at: Mapped[datetime] = mapped_column(default=now)
 
     item: Mapped[ScorecardItem] = relationship()
+# --- issue 14: notes, attachments, customer archive ---
+
+
+class TicketNote(Base):
+    """A note on a ticket: ``internal`` ones are for staff only, the others are replies the customer sees."""
+
+    __tablename__ = "ticket_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Attachment(Base):
+    """A file kept with a ticket. The bytes live in the file store under ``sha256``, not in the row."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="file")  # file | signature
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Organisation(Base):
+    """A customer organisation (客户单位): the head of its archive (000 ①)."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    contacts: Mapped[list[Contact]] = relationship(order_by="Contact.id", cascade="all, delete-orphan")
+    sites: Mapped[list[Site]] = relationship(order_by="Site.id", cascade="all, delete-orphan")
+    devices: Mapped[list[Device]] = relationship(order_by="Device.id", cascade="all, delete-orphan")
+    contracts: Mapped[list[ServiceContract]] = relationship(order_by="ServiceContract.id", cascade="all, delete-orphan")
+
+
+class Contact(Base):
+    """A person at a customer organisation who calls the desk or signs for work."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(60), default="", index=True)
+    phone2: Mapped[str] = mapped_column(String(60), default="")
+    email: Mapped[str] = mapped_column(String(200), default="", index=True)
+    role: Mapped[str] = mapped_column(String(80), default="")  # 职务, e.g. 信息科科长
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Site(Base):
+    """A place where an organisation has equipment (a campus, a machine room)."""
+
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Device(Base):
+    """A device or asset the desk services: model and serial identify it on a call."""
+
+    __tablename__ = "device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    model: Mapped[str] = mapped_column(String(120), default="")
+    serial: Mapped[str] = mapped_column(String(120), default="", index=True)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    vendor: Mapped[str] = mapped_column(String(120), default="")
+    warranty_until: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ServiceContract(Base):
+    """A service contract with its SLA level (e.g. 金牌 7×24), valid between two dates."""
+
+    __tablename__ = "service_contract"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(80), default="")
+    sla_level: Mapped[str] = mapped_column(String(40), default="")
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- issue 14: knowledge base ---
+
+
+class KbStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class KnowledgeArticle(Base):
+    """A knowledge-base article (知识库): symptom, cause, solution, reviewed before it is published.
+
+    ``search_title`` and ``search_body`` hold the text cut into words (jieba) between
+    spaces, followed by the raw text, so SQL can score whole-word and substring matches.
+    """
+
+    __tablename__ = "kb_article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    symptom: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(80), default="", index=True)
+    device_model: Mapped[str] = mapped_column(String(120), default="")
+    tags: Mapped[str] = mapped_column(String(500), default="")  # comma-separated
+    status: Mapped[str] = mapped_column(String(20), default=KbStatus.DRAFT, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    valid_until: Mapped[date | None]
+    source_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[datetime] = mapped_column(default=now)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    reviewed_by: Mapped[str | None] = mapped_column(String(80))
+    published_at: Mapped[datetime | None]
+    search_title: Mapped[str] = mapped_column(Text, default="")
+    search_body: Mapped[str] = mapped_column(Text, default="")
+
+
+class KnowledgeVersion(Base):
+    """One saved version of an article: what it said, who wrote it, when."""
+
+    __tablename__ = "kb_version"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_article.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    symptom: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(80), default="")
+    device_model: Mapped[str] = mapped_column(String(120), default="")
+    tags: Mapped[str] = mapped_column(String(500), default="")
+    edited_by: Mapped[str] = mapped_column(String(80))
+    edited_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class KnowledgeUse(Base):
+    """An article used on a ticket (at classify or online fix): the KPIs count fixes from the knowledge base."""
+
+    __tablename__ = "kb_use"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_article.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    bpmn_id: Mapped[str | None] = mapped_column(String(120))
+    used_by: Mapped[str] = mapped_column(String(80))
+    used_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- issue 14: on-site service record ---
+
+
+class OnsiteRecord(Base):
+    """运维现场服务记录单 (003): one visit to the customer's site, signed by the customer.
+
+    The customer signs twice, as 003 asks ("签字确认2处"): to confirm the data backup
+    before risky work, and at the end. Each signature is a PNG attachment (kind
+    ``signature``); the signer's name (and at the end the phone) are recorded, because
+    nobody may sign for the customer (禁止代签). A signed record is final.
+    """
+
+    __tablename__ = "onsite_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    engineer: Mapped[str] = mapped_column(String(80))
+    arrived_at: Mapped[datetime]
+    departed_at: Mapped[datetime | None]
+    work_done: Mapped[str] = mapped_column(Text, default="")
+    parts: Mapped[str] = mapped_column(Text, default="")
+    risky_work: Mapped[bool] = mapped_column(Boolean, default=False)
+    backup_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    backup_note: Mapped[str] = mapped_column(Text, default="")
+    # the customer's first signature: the data was backed up before the risky work (003)
+    backup_signer_name: Mapped[str] = mapped_column(String(120), default="")
+    backup_signature_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id", ondelete="SET NULL"))
+    backup_confirmed_at: Mapped[datetime | None]
+    opinion: Mapped[str] = mapped_column(Text, default="")  # 客户意见
+    signer_name: Mapped[str] = mapped_column(String(120), default="")
+    signer_phone: Mapped[str] = mapped_column(String(60), default="")
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id", ondelete="SET NULL"))
+    signed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- issue 14: announcements ---
+
+
+class Announcement(Base):
+    """A notice (公告) to customers and/or staff — planned maintenance, holidays — shown while valid."""
+
+    __tablename__ = "announcement"
+    __table_args__ = (Index("ix_announcement_valid", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    audience: Mapped[str] = mapped_column(String(20), default="all")  # all | staff | customers
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=now)

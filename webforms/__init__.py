@@ -16,6 +16,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         DESK_TIMEZONE=os.environ.get("DESK_TIMEZONE", "Asia/Shanghai"),
         DESK_IN_PROCESS_WORKER=False,
         DESK_CYCLE_START_DAY=int(os.environ.get("DESK_CYCLE_START_DAY", "21")),  # the assessment cycle's first day
+        DESK_ATTACHMENTS_DIR=os.environ.get("DESK_ATTACHMENTS_DIR", os.path.join(app.instance_path, "attachments")),
+        DESK_ATTACHMENT_MAX_BYTES=int(os.environ.get("DESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
     )
     if test_config:
         app.config.update(test_config)
@@ -28,6 +30,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reports import pages as reports
     from .tasks import pages as tasks
     from .tickets import pages as tickets
+    from .customers import pages as customers
+    from .knowledge import pages as knowledge
+    from .onsite import pages as onsite
+    from .announcements import pages as announcements
 
     database.init_app(app)
     errors.init_app(app)
@@ -39,4 +45,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     for page in (inbox, tasks, tickets, notifications, processes):
         app.register_blueprint(page.bp)
     app.register_blueprint(reports.bp)
+    for page in (customers, knowledge, onsite, announcements):  # issue 14
+        app.register_blueprint(page.bp)
     return app

@@ -123,6 +123,9 @@ NAVIGATION = (
     ("tickets", "tickets.index", _l("Tickets"), "list", ()),
     ("processes", "processes.index", _l("Processes / versions"), "flow", ("process_owner", "admin")),
     ("reports", "reports.index", _l("Reports"), "chart", ("lead", "admin")),
+    ("customers", "customers.index", _l("Customers"), "user", ()),
+    ("knowledge", "knowledge.index", _l("Knowledge base"), "book", ()),
+    ("announcements", "announcements.index", _l("Announcements"), "bell", ()),
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 

@@ -465,3 +465,17 @@ def import_calls(path: str, dry_run: bool, username: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- issue 14: knowledge-base search speed ---
+
+
+@main.command("bench-kb")
+@click.option("--articles", default=10_000, show_default=True, help="Published articles to search.")
+@click.option("--queries", default=200, show_default=True, help="Searches to time.")
+def bench_kb(articles: int, queries: int) -> None:
+    """Chinese knowledge-base search time over N articles (a throw-away SQLite database)."""
+    from engine import bench as engine_bench
+
+    for line in engine_bench.run_kb(articles=articles, queries=queries):
+        click.echo(line)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..clock import now
 from ..errors import NotFound
 from ..models import Ticket, TicketCounter, TicketStatus
-from . import audit, clocks
+from . import audit, clocks, knowledge
 
 PREFIXES = {"incident": "INC", "request": "SR", "consultation": "CON", "complaint": "CMP"}
 TYPE_NAMES = {"incident": "事件", "request": "服务请求", "consultation": "咨询", "complaint": "投诉"}
@@ -119,6 +119,8 @@ def project(
     ticket.assignee = next((t.assignee for t in ready_tasks if t.assignee), None)
     ticket.updated_at = at
     clocks.project(session, ticket, data, at=at, actor=actor)
+    if ticket.to_kb and ticket.status == TicketStatus.CLOSED:  # 总结知识到知识库: a draft for review
+        knowledge.draft_from_ticket(session, ticket, actor=actor)
 
 
 def _project_moments(ticket: Ticket, data: dict, *, actor: str, finished: bool, at: datetime) -> None:

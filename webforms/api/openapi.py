@@ -21,6 +21,28 @@ _OPERATIONS = [
     ("/api/instances/{id}", "get", "An instance: status, version, READY tasks, data, next timer", None, "Instance", 200, True),
     ("/api/kpi", "get", "Every KPI, breakdowns and both scorecards of a period (period=2026-10|2026-Q4|2026-H2|2026, cycle=2026-11, or from=&to=; lead, admin)", None, "Report", 200, True),
     ("/api/scorecard", "get", "Both scorecards of a period (cycle=2026-11, period=…, or from=&to=; lead, admin)", None, "Report", 200, True),
+    # issue 14: notes, attachments, customer archive, knowledge base, on-site records, announcements
+    ("/api/tickets/{number}/notes", "post", "Add a note: internal (default) or a reply the customer sees", "NoteRequest", "Note", 201, True),
+    ("/api/tickets/{number}/attachments", "post", "Attach a file (multipart field 'file'; type checked by content)", None, "AttachmentInfo", 201, True),
+    ("/api/attachments/{id}", "get", "Download a file (images inline, others as attachment; nosniff, CSP)", None, "AttachmentInfo", 200, True),
+    ("/api/customers", "get", "Search the customer archive (q: name, contact, phone, e-mail, model, serial)", None, "CustomerPage", 200, True),
+    ("/api/customers", "post", "Add an organisation with contacts and devices (agent, lead, admin)", "CustomerRequest", "CustomerDetail", 201, True),
+    ("/api/customers/{id}", "get", "One organisation with contacts, devices, sites and contracts", None, "CustomerDetail", 200, True),
+    ("/api/tickets/{number}/customer", "post", "Link a ticket to archive records (organisation, contact, device)", "CustomerLink", "CustomerLink", 200, True),
+    ("/api/kb", "get", "Search the knowledge base (q, status=draft|published|retired|all), best first", None, "KbHit", 200, True),
+    ("/api/kb", "post", "Submit a draft article", "KbArticle", "KbArticle", 201, True),
+    ("/api/kb/{id}", "get", "An article with its versions", None, "KbArticle", 200, True),
+    ("/api/kb/{id}", "put", "Edit an article (a new version)", "KbArticle", "KbArticle", 200, True),
+    ("/api/kb/{id}/publish", "post", "Publish a draft (lead, process owner)", None, "KbArticle", 200, True),
+    ("/api/kb/{id}/retire", "post", "Retire an article (lead, process owner)", None, "KbArticle", 200, True),
+    ("/api/kb/{id}/use", "post", "Record that an article helped on a ticket {ticket, bpmn_id}", None, "KbArticle", 201, True),
+    ("/api/tickets/{number}/kb", "get", "Published, still valid articles matching the ticket", None, "KbHit", 200, True),
+    ("/api/tickets/{number}/onsite", "post", "Write an on-site service record (field staff)", "Onsite", "Onsite", 201, True),
+    ("/api/onsite/{id}", "put", "Correct an unsigned on-site record", "Onsite", "Onsite", 200, True),
+    ("/api/onsite/{id}/confirm-backup", "post", "The customer confirms the data backup before risky work (signature)", None, "Onsite", 200, True),
+    ("/api/onsite/{id}/sign", "post", "The customer signs (signer_name, signer_phone, signature PNG data URL)", None, "Onsite", 200, True),
+    ("/api/announcements", "get", "Announcements valid now (all=1: every one)", None, "AnnouncementInfo", 200, True),
+    ("/api/announcements", "post", "Publish an announcement with a validity period (lead, admin)", "AnnouncementInfo", "AnnouncementInfo", 201, True),
 ]
 
 
@@ -33,7 +55,9 @@ def build_spec() -> dict:
         info={"description": "Tickets, tasks and process definitions of the service desk. Errors are JSON {error, message, fields?}."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for name in ("TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
+    for name in ("Note", "NoteRequest", "AttachmentInfo", "CustomerRequest", "CustomerDetail", "CustomerPage",
+                 "CustomerLink", "KbHit", "KbArticle", "Onsite", "AnnouncementInfo",  # issue 14: before what nests them
+                 "TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
                  "Version", "StartRequest", "Instance", "Report"):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict] = {}

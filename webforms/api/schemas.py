@@ -145,6 +145,11 @@ class TicketDetail(TicketSummary):
     reopened = fields.Integer()
     summary = fields.String()
     to_kb = fields.Boolean()
+    organisation_id = fields.Integer(allow_none=True)
+    contact_id = fields.Integer(allow_none=True)
+    device_id = fields.Integer(allow_none=True)
+    notes = fields.List(fields.Nested("Note"))
+    attachments = fields.List(fields.Nested("AttachmentInfo"))
     created_by = fields.String()
     # the moments the desk's rules measure, by the names scripts and the KPIs use
     responded_at = fields.DateTime(allow_none=True)
@@ -231,3 +236,177 @@ class Report(Schema):
     breakdowns = fields.Dict()
     targets = fields.Dict()
     scorecards = fields.List(fields.Dict())
+# --- issue 14: notes, attachments, customer archive ---
+
+
+class NoteRequest(Schema):
+    text = fields.String(required=True)
+    internal = fields.Boolean(load_default=True)
+
+
+class Note(Schema):
+    id = fields.Integer()
+    author = fields.String()
+    text = fields.String()
+    internal = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class AttachmentInfo(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.String()
+    uploaded_at = fields.DateTime()
+    url = fields.Function(lambda a: f"/api/attachments/{a.id}")
+
+
+class ContactInfo(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String()
+    phone = fields.String()
+    phone2 = fields.String()
+    email = fields.String()
+    role = fields.String()
+
+
+class DeviceInfo(Schema):
+    id = fields.Integer(dump_only=True)
+    model = fields.String()
+    serial = fields.String()
+    location = fields.String()
+    vendor = fields.String()
+    site_id = fields.Integer(allow_none=True)
+    warranty_until = fields.Date(allow_none=True)
+
+
+class SiteInfo(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+
+
+class ContractInfo(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    sla_level = fields.String()
+    starts_on = fields.Date(allow_none=True)
+    ends_on = fields.Date(allow_none=True)
+    notes = fields.String()
+
+
+class Customer(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    notes = fields.String()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    contacts = fields.List(fields.Nested(ContactInfo))
+    devices = fields.List(fields.Nested(DeviceInfo))
+
+
+class CustomerDetail(Customer):
+    sites = fields.List(fields.Nested(SiteInfo))
+    contracts = fields.List(fields.Nested(ContractInfo))
+
+
+class CustomerRequest(Schema):
+    name = fields.String(required=True)
+    address = fields.String()
+    notes = fields.String()
+    contacts = fields.List(fields.Nested(ContactInfo))
+    devices = fields.List(fields.Nested(DeviceInfo))
+
+
+class CustomerPage(Schema):
+    items = fields.List(fields.Nested(Customer))
+    total = fields.Integer()
+
+
+class CustomerLink(Schema):
+    organisation_id = fields.Integer(allow_none=True)
+    contact_id = fields.Integer(allow_none=True)
+    device_id = fields.Integer(allow_none=True)
+
+
+# --- issue 14: knowledge base ---
+
+
+class KbHit(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    status = fields.String()
+    category = fields.String()
+    device_model = fields.String()
+    tags = fields.Function(lambda a: [t for t in (a.tags or "").split(",") if t])
+    version = fields.Integer()
+    valid_until = fields.Date(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class KbArticle(KbHit):
+    symptom = fields.String()
+    cause = fields.String()
+    solution = fields.String()
+    source_ticket_id = fields.Integer(allow_none=True)
+    submitted_by = fields.String()
+    submitted_at = fields.DateTime()
+    updated_by = fields.String()
+    reviewed_by = fields.String(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+
+
+class KbVersion(Schema):
+    version = fields.Integer()
+    title = fields.String()
+    symptom = fields.String()
+    cause = fields.String()
+    solution = fields.String()
+    tags = fields.String()
+    edited_by = fields.String()
+    edited_at = fields.DateTime()
+
+
+class KbUse(Schema):
+    id = fields.Integer()
+    article_id = fields.Integer()
+    bpmn_id = fields.String(allow_none=True)
+    used_by = fields.String()
+    used_at = fields.DateTime()
+
+
+class Onsite(Schema):
+    id = fields.Integer()
+    ticket_id = fields.Integer()
+    engineer = fields.String()
+    arrived_at = fields.DateTime()
+    departed_at = fields.DateTime(allow_none=True)
+    work_done = fields.String()
+    parts = fields.String()
+    risky_work = fields.Boolean()
+    backup_done = fields.Boolean()
+    backup_note = fields.String()
+    backup_signer_name = fields.String()
+    backup_signature_id = fields.Integer(allow_none=True)
+    backup_confirmed_at = fields.DateTime(allow_none=True)
+    opinion = fields.String()
+    signer_name = fields.String()
+    signer_phone = fields.String()
+    signature_id = fields.Integer(allow_none=True)
+    signature_url = fields.Function(lambda r: f"/api/attachments/{r.signature_id}" if r.signature_id else None)
+    signed_at = fields.DateTime(allow_none=True)
+
+
+class AnnouncementInfo(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    body = fields.String()
+    audience = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime(allow_none=True)
+    created_by = fields.String()
+    created_at = fields.DateTime()

@@ -69,6 +69,47 @@ document.addEventListener("click", (event) => {
   if (next && next.focus) next.focus();
 });
 
+// --- intake: typing over a caller picked from the customer archive drops the archive link
+document.addEventListener("input", (event) => {
+  const form = event.target.closest("#intake-form");
+  if (!form || !["organisation", "reporter_name", "phone", "email"].includes(event.target.name)) return;
+  for (const hidden of form.querySelectorAll("[data-archive-link]")) hidden.value = "";
+});
+
+// --- on-site record: the customer signs on the screen; the drawing goes with the form as a PNG
+for (const canvas of document.querySelectorAll("canvas[data-signature]")) {
+  const form = canvas.closest("form");
+  const pen = canvas.getContext("2d");
+  let drawing = false;
+  let drawn = false;
+  pen.lineWidth = 2.5;
+  pen.lineCap = "round";
+  const at = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * (canvas.width / box.width), (event.clientY - box.top) * (canvas.height / box.height)];
+  };
+  canvas.addEventListener("pointerdown", (event) => {
+    drawing = true;
+    canvas.setPointerCapture(event.pointerId);
+    pen.beginPath();
+    pen.moveTo(...at(event));
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!drawing) return;
+    pen.lineTo(...at(event));
+    pen.stroke();
+    drawn = true;
+  });
+  const stop = () => { drawing = false; };
+  canvas.addEventListener("pointerup", stop);
+  canvas.addEventListener("pointercancel", stop);
+  const clear = form && form.querySelector("[data-signature-clear]");
+  if (clear) clear.addEventListener("click", () => { pen.clearRect(0, 0, canvas.width, canvas.height); drawn = false; });
+  if (form) form.addEventListener("submit", () => {
+    form.elements.namedItem("signature").value = drawn ? canvas.toDataURL("image/png") : "";
+  });
+}
+
 // --- the bell menu closes on a click elsewhere or Escape
 document.addEventListener("click", (event) => {
   for (const menu of document.querySelectorAll("details.bell[open]")) {

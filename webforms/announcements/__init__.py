@@ -1,0 +1,1 @@
+"""Announcements (公告): the management page and the banner on the login page and the inbox."""
