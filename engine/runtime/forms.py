@@ -171,6 +171,8 @@ def validate(session: Session, defs: list[FieldDef], data: dict) -> dict:
     errors: dict[str, list[str]] = {}
     for fd in defs:
         value = values.get(fd.id)
+        if value in (None, "") and _required_now(fd, values):
+            errors[fd.id] = ["必填 / required"]
         if fd.widget == "user" and value:
             if not _user_has_role(session, value, fd.role):
                 role = fd.role or ""
@@ -181,6 +183,21 @@ def validate(session: Session, defs: list[FieldDef], data: dict) -> dict:
         if fd.id not in values and fd.default is not None and not fd.readonly:
             values[fd.id] = _typed_default(fd)
     return values
+
+
+def _required_now(fd: FieldDef, values: dict) -> bool:
+    """A field required only with some answer to another, from its property ``required_when``.
+
+    ``outcome=return_to_pm`` (or ``outcome=a|b``, ``reached=true``): one rule that reads
+    the same in the diagram, the form and the API, instead of a script checking it later.
+    """
+    rule = dict(fd.properties).get("required_when")
+    if not rule or "=" not in rule:
+        return False
+    other, wanted = (part.strip() for part in rule.split("=", 1))
+    given = values.get(other)
+    given = str(given).lower() if isinstance(given, bool) else given
+    return given is not None and str(given) in {w.strip() for w in wanted.split("|")}
 
 
 def _typed_default(fd: FieldDef):

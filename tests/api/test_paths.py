@@ -16,6 +16,8 @@ def dispatch_to(api, number: str, engineer: str = "eng1") -> None:
 
 
 def callback_and_close(api, number: str) -> dict:
+    if "pm_confirm" in api.ticket(number)["stage"]:
+        api.confirm(number)
     api.complete("agent1", number, "callback", reached=True, solved=True, satisfaction="satisfied", comment="好")
     api.complete("lead1", number, "close", summary="已处理完毕", to_kb=True)
     return api.ticket(number)
@@ -83,7 +85,7 @@ def test_pm_assigns_engineer_who_solves(api):
 def test_engineer_returns_to_pm_who_reassigns(api):
     number = api.new_ticket()["number"]
     dispatch_to(api, number, "eng1")
-    api.complete("eng1", number, "engineer", outcome="return_to_pm", solution="非本人负责区域")
+    api.complete("eng1", number, "engineer", outcome="return_to_pm", return_reason="非本人负责区域")
     assert api.ticket(number)["stage"] == ["pm_assign"]
     api.complete("pm1", number, "pm_assign", engineer="eng2")
     assert api.task("eng2", number, "engineer")["assignee"] == "eng2"
@@ -120,6 +122,7 @@ def test_callback_not_solved_reopens_to_the_resolver(api):
     number = api.new_ticket()["number"]
     dispatch_to(api, number, "eng2")
     api.complete("eng2", number, "engineer", outcome="resolved", solution="重启设备")
+    api.confirm(number)
     api.complete("agent1", number, "callback", reached=True, solved=False, comment="问题仍在")
     ticket = api.ticket(number)
     assert ticket["status"] == "open"

@@ -102,7 +102,7 @@ def test_a_step_by_someone_else_than_the_assignee_fails():
 def test_with_a_users_map_roles_and_user_pickers_are_checked():
     scenario = one("PM → engineer")
     scenario["steps"][3]["user"] = "eng1"  # pm_assign by an engineer
-    assert "eng1 没有任务 pm_assign 的角色（pm）" in run_one(scenario)["difference"]
+    assert "eng1 没有任务 pm_assign 的角色（pm_infra）" in run_one(scenario)["difference"]
     scenario = one("PM → engineer")
     scenario["steps"][3]["data"]["engineer"] = "pm1"
     assert "engineer: pm1 不是 engineer 角色的用户" in run_one(scenario)["difference"]
