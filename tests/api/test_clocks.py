@@ -211,7 +211,8 @@ def test_the_ticket_records_returns_hand_off_once_and_callback_attempts(app, api
         api.confirm(number)
         clock.shift(timedelta(minutes=10))
         api.complete("agent1", number, "callback", reached=False)
-        clock.shift(timedelta(minutes=10))
+        clock.shift(timedelta(hours=2, minutes=1))  # the retry timer: 2 hours after the unanswered call
+        run_worker(app)
         api.complete("agent1", number, "callback", reached=True, solved=True, satisfaction="satisfied")
         api.complete("lead1", number, "close", summary="已解决")
         ticket = api.ticket(number)
@@ -219,8 +220,8 @@ def test_the_ticket_records_returns_hand_off_once_and_callback_attempts(app, api
     assert at(ticket["responded_at"]) == at(ticket["handoff_at"]) == T0 + timedelta(minutes=10)
     assert ticket["returned"] == 1
     assert at(ticket["resolved_at"]) == T0 + timedelta(minutes=30) and ticket["resolved_role"] == "engineer"
-    assert ticket["callback_attempts"] == 2 and at(ticket["callback_at"]) == T0 + timedelta(minutes=50)
-    assert at(ticket["closed_at"]) == T0 + timedelta(minutes=50)
+    assert ticket["callback_attempts"] == 2 and at(ticket["callback_at"]) == T0 + timedelta(minutes=161)
+    assert at(ticket["closed_at"]) == T0 + timedelta(minutes=161)
 
 
 # --- every scenario path: every clock stopped at close, breach flags as worked out by hand -----------
