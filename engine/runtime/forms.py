@@ -179,9 +179,11 @@ def validate(session: Session, defs: list[FieldDef], data: dict) -> dict:
                 errors[fd.id] = [f"不是有效的{_role_name(session, role)}账号 / not an active user with role {role}"]
     if errors:
         raise Invalid("表单有错误 / the form has errors", fields=errors)
-    for fd in defs:  # omitted optional fields keep the diagram's default or stay empty
-        if fd.id not in values and fd.default is not None and not fd.readonly:
-            values[fd.id] = _typed_default(fd)
+    for fd in defs:  # omitted optional fields take the diagram's default or are empty
+        if fd.id not in values and not fd.readonly:
+            # a step done again (reopened, a second callback, a reassignment) starts empty: an answer
+            # from the previous round must not pass for this round's
+            values[fd.id] = _typed_default(fd) if fd.default is not None else None
     return values
 
 

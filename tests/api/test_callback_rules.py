@@ -114,3 +114,13 @@ def test_a_complaint_closes_only_after_the_plan_is_implemented_and_a_second_call
     ticket = api.ticket(number)
     assert ticket["status"] == "closed" and ticket["callback_attempts"] == 3
     assert all(clock["stopped_at"] for clock in ticket["sla"].values())
+
+
+def test_a_second_round_does_not_carry_the_first_rounds_answers(api):
+    number = fixed_on_the_phone(api)
+    api.complete("agent1", number, "callback", reached=True, solved=False, satisfaction="dissatisfied", comment="仍无法登录")
+    assert api.ticket(number)["satisfaction"] == "dissatisfied"
+    api.complete("agent1", number, "online_fix", outcome="resolved")  # no solution typed this time
+    api.complete("agent1", number, "callback", reached=False)
+    ticket = api.ticket(number)
+    assert ticket["satisfaction"] is None and ticket["solution"] == "电话指导重置密码"
