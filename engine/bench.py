@@ -31,12 +31,14 @@ INTAKE = {
     "reporter_name": "王工", "organisation": "市人民医院", "phone": "13800000000",
     "occurred_at": "2026-11-23T08:00:00+08:00",
 }  # fmt: skip
-# (user, bpmn id, data): the PM → engineer → callback → close path
+# (user, bpmn id, data): the PM → engineer → confirmations → callback → close path
 STEPS = [
     ("agent1", "classify", {"category": "server", "impact": "medium", "urgency": "medium"}),
     ("agent1", "online_fix", {"outcome": "dispatch", "solution": ""}),
     ("pm1", "pm_assign", {"engineer": "eng1"}),
     ("eng1", "engineer", {"outcome": "resolved", "solution": "更换电源"}),
+    ("pm1", "pm_confirm", {"pm_confirmed": "confirmed"}),
+    ("agent1", "desk_confirm", {"desk_confirmed": "confirmed"}),
     ("agent1", "callback", {"reached": True, "solved": True, "satisfaction": "satisfied"}),
     ("lead1", "close", {"summary": "电源故障，已更换", "to_kb": False}),
 ]

@@ -138,6 +138,12 @@ class Api:
         assert res.status_code == 200, res.get_json()
         return res.get_json()
 
+    def confirm(self, number: str) -> None:
+        """After a back-line fix: the project's PM confirms it is done, then the desk (001 §六 4)."""
+        pm = {"pm_infra": "pm1", "pm_app": "pm2"}[self.ticket(number)["pm_group"]]
+        self.complete(pm, number, "pm_confirm", pm_confirmed="confirmed")
+        self.complete("agent1", number, "desk_confirm", desk_confirmed="confirmed")
+
     def ticket(self, number: str, username: str = "lead1") -> dict:
         res = self.get(username, f"/api/tickets/{number}")
         assert res.status_code == 200, res.get_json()

@@ -305,7 +305,12 @@ def _check_user(workflow, task, user: str, users: dict | None) -> None:
             return
     if users is None:
         return
-    roles = list(ext.get("candidateGroups") or [])
+    roles = []
+    for group in ext.get("candidateGroups") or []:
+        inner = group.strip()
+        if inner[:2] in ("${", "#{") and inner.endswith("}"):
+            inner = str(workflow.script_engine.evaluate(task, inner[2:-1]) or "")
+        roles.extend(g.strip() for g in inner.split(",") if g.strip())
     lane = getattr(task.task_spec, "lane", None)
     if not roles and lane:
         roles = [_LANE_ROLES.get(lane, lane)]

@@ -106,6 +106,7 @@ def project(
     ticket.satisfaction = data.get("satisfaction") or None
     ticket.to_kb = bool(data.get("to_kb"))
     ticket.reopened = int(data.get("reopened") or 0)
+    ticket.complaint_about = data.get("complaint_about") or ticket.complaint_about
     ticket.missing_fields = missing_fields(data)
     ticket.qualified = not ticket.missing_fields
     _project_moments(ticket, data, actor=actor, finished=finished, at=at)

@@ -24,6 +24,9 @@ ROLES = [
     ("agent", "服务台", "Service desk agent"),
     ("lead", "组长", "Desk lead"),
     ("pm", "项目经理", "Project manager"),
+    # one group per project (rules/routing.dmn names the project's group); a PM sees their projects' tickets
+    ("pm_infra", "基础设施运维项目经理", "PM, infrastructure operations project"),
+    ("pm_app", "应用与终端运维项目经理", "PM, applications and desktops project"),
     ("engineer", "运维工程师", "Operations engineer"),
     ("tech_support", "技术支持", "Technical support"),
     ("process_owner", "流程管理员", "Process owner"),
@@ -33,7 +36,8 @@ ROLES = [
 DEMO_USERS = [
     ("agent1", "王小服", ["agent"]),
     ("lead1", "李组长", ["lead", "agent"]),
-    ("pm1", "张经理", ["pm"]),
+    ("pm1", "张经理", ["pm", "pm_infra"]),
+    ("pm2", "孙经理", ["pm", "pm_app"]),
     ("eng1", "刘工", ["engineer"]),
     ("eng2", "陈工", ["engineer"]),
     ("ts1", "赵技术", ["tech_support"]),

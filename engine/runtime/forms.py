@@ -171,16 +171,35 @@ def validate(session: Session, defs: list[FieldDef], data: dict) -> dict:
     errors: dict[str, list[str]] = {}
     for fd in defs:
         value = values.get(fd.id)
+        if value in (None, "") and _required_now(fd, values):
+            errors[fd.id] = ["必填 / required"]
         if fd.widget == "user" and value:
             if not _user_has_role(session, value, fd.role):
                 role = fd.role or ""
                 errors[fd.id] = [f"不是有效的{_role_name(session, role)}账号 / not an active user with role {role}"]
     if errors:
         raise Invalid("表单有错误 / the form has errors", fields=errors)
-    for fd in defs:  # omitted optional fields keep the diagram's default or stay empty
-        if fd.id not in values and fd.default is not None and not fd.readonly:
-            values[fd.id] = _typed_default(fd)
+    for fd in defs:  # omitted optional fields take the diagram's default or are empty
+        if fd.id not in values and not fd.readonly:
+            # a step done again (reopened, a second callback, a reassignment) starts empty: an answer
+            # from the previous round must not pass for this round's
+            values[fd.id] = _typed_default(fd) if fd.default is not None else None
     return values
+
+
+def _required_now(fd: FieldDef, values: dict) -> bool:
+    """A field required only with some answer to another, from its property ``required_when``.
+
+    ``outcome=return_to_pm`` (or ``outcome=a|b``, ``reached=true``): one rule that reads
+    the same in the diagram, the form and the API, instead of a script checking it later.
+    """
+    rule = dict(fd.properties).get("required_when")
+    if not rule or "=" not in rule:
+        return False
+    other, wanted = (part.strip() for part in rule.split("=", 1))
+    given = values.get(other)
+    given = str(given).lower() if isinstance(given, bool) else given
+    return given is not None and str(given) in {w.strip() for w in wanted.split("|")}
 
 
 def _typed_default(fd: FieldDef):

@@ -235,6 +235,7 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     if intake is None:
         raise Conflict(f"{DESK_PROCESS} v{version.version} 没有受理登记任务 / has no intake task")
     values = forms.validate(session, forms.field_defs(intake.task_spec.form), sandbox.strip_reserved(data or {}))
+    _check_complaint_about(session, values)
     at = now()
     number = tickets.next_number(session, values.get("type", ""), at)
     instance = ProcessInstance(
@@ -264,6 +265,20 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     return ticket
 
 
+def _check_complaint_about(session: Session, values: dict) -> None:
+    """A complaint names the ticket it is about; the number must be a ticket's, and only complaints name one."""
+    number = (values.get("complaint_about") or "").strip()
+    if values.get("type") != "complaint":
+        values.pop("complaint_about", None)
+        return
+    if not number:
+        return
+    if session.scalars(select(Ticket.id).where(Ticket.number == number)).first() is None:
+        raise Invalid("表单有错误 / the form has errors",
+                      fields={"complaint_about": [f"没有工单 {number} / no ticket {number}"]})
+    values["complaint_about"] = number
+
+
 # --- the write path for tasks ---------------------------------------------------------
 
 
@@ -291,8 +306,8 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     task = tasks.find_task(workflow, row.task_guid)
     if task is None or task.state != SpiffState.READY:
         raise Conflict("该任务已不在待办状态 / task is no longer ready")
-    values = forms.validate(session, forms.field_defs(getattr(task.task_spec, "form", None)),
-                            sandbox.strip_reserved(data or {}))
+    defs = forms.field_defs(getattr(task.task_spec, "form", None))
+    values = forms.validate(session, defs, sandbox.strip_reserved(data or {}))
     task.data.update(values)
     task.run()
     at = now()
@@ -305,7 +320,33 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     save(session, instance, workflow, actor=user.username, sla_events=fired)
     audit.record(session, "complete", actor=user.username, instance_id=instance.id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
+    if row.ticket_id is not None and _opens_complaint(defs, values):
+        open_complaint(session, row.ticket_id, user=user, reason=str(values.get("review_reason") or ""))
     return row
+
+
+def _opens_complaint(defs, values: dict) -> bool:
+    """A form field with the property ``opens_complaint`` whose answer equals it (the lead's "转为投诉")."""
+    for fd in defs:
+        wanted = dict(fd.properties).get("opens_complaint")
+        if wanted and values.get(fd.id) == wanted:
+            return True
+    return False
+
+
+def open_complaint(session: Session, ticket_id: int, *, user: User, reason: str) -> Ticket:
+    """Register a complaint about a ticket as its own complaint ticket that names it (004 §4.1)."""
+    about = session.get(Ticket, ticket_id)
+    data = {
+        "type": "complaint", "channel": about.channel or "phone", "title": f"投诉：{about.title}"[:200],
+        "description": reason or f"对工单 {about.number} 的处理不满意", "reporter_name": about.reporter_name,
+        "organisation": about.organisation, "phone": about.phone, "email": about.email,
+        "occurred_at": now().isoformat(), "complaint_about": about.number,
+    }  # fmt: skip
+    complaint = create_ticket(session, data, user=user)
+    audit.record(session, "open_complaint", actor=user.username, instance_id=about.instance_id, ticket_id=about.id,
+                 name=complaint.number, data={"complaint": complaint.number, "reason": reason})
+    return complaint
 
 
 def claim(session: Session, task_id: int, *, user: User) -> HumanTask:

@@ -72,6 +72,16 @@ def _evaluate_assignee(workflow, task, expression: str) -> str | None:
     return str(value) if value else None
 
 
+def _evaluate_groups(workflow, task, groups: list[str]) -> list[str]:
+    """``camunda:candidateGroups="${pm_group}"``: the group named in task data (the project's PM group)."""
+    result = []
+    for group in groups:
+        match = _EXPR.match(group)
+        value = workflow.script_engine.evaluate(task, match.group(1)) if match else group
+        result.extend(g.strip() for g in str(value or "").split(",") if g.strip())
+    return result
+
+
 def _timer_due(task) -> datetime | None:
     """The earliest waiting timer on this task or on any call activity that encloses it.
 
@@ -141,6 +151,7 @@ def sync(
             due_at=_timer_due(task),
         )
         describe(session, row, task.task_spec)
+        row.roles = _evaluate_groups(workflow, task, row.roles)
         session.add(row)
         ready.append(row)
     for guid, row in open_rows.items():

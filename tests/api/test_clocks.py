@@ -126,7 +126,7 @@ def test_timely_handling_stops_when_handed_to_the_back_line_on_the_wall_clock(ap
         clock.move_to(friday + dispatched)
         api.complete("agent1", number, "online_fix", outcome="dispatch")
         clock.move_to(friday + timedelta(hours=3))
-        api.complete("pm1", number, "pm_assign", engineer="eng1")
+        api.complete("pm2", number, "pm_assign", engineer="eng1")  # desktops: the applications project's PM
         ticket = api.ticket(number)
     assert ticket["sla_calendar"] == "business"
     timely = ticket["sla"]["timely"]
@@ -204,13 +204,15 @@ def test_the_ticket_records_returns_hand_off_once_and_callback_attempts(app, api
         api.complete("agent1", number, "online_fix", outcome="dispatch")
         clock.shift(timedelta(minutes=10))
         api.complete("pm1", number, "pm_assign", engineer="eng1")
-        api.complete("eng1", number, "engineer", outcome="return_to_pm", solution="不属于本人负责的设备")
+        api.complete("eng1", number, "engineer", outcome="return_to_pm", return_reason="不属于本人负责的设备")
         clock.shift(timedelta(minutes=10))
         api.complete("pm1", number, "pm_assign", engineer="eng2")
         api.complete("eng2", number, "engineer", outcome="resolved", solution="更换光模块")
+        api.confirm(number)
         clock.shift(timedelta(minutes=10))
         api.complete("agent1", number, "callback", reached=False)
-        clock.shift(timedelta(minutes=10))
+        clock.shift(timedelta(hours=2, minutes=1))  # the retry timer: 2 hours after the unanswered call
+        run_worker(app)
         api.complete("agent1", number, "callback", reached=True, solved=True, satisfaction="satisfied")
         api.complete("lead1", number, "close", summary="已解决")
         ticket = api.ticket(number)
@@ -218,8 +220,8 @@ def test_the_ticket_records_returns_hand_off_once_and_callback_attempts(app, api
     assert at(ticket["responded_at"]) == at(ticket["handoff_at"]) == T0 + timedelta(minutes=10)
     assert ticket["returned"] == 1
     assert at(ticket["resolved_at"]) == T0 + timedelta(minutes=30) and ticket["resolved_role"] == "engineer"
-    assert ticket["callback_attempts"] == 2 and at(ticket["callback_at"]) == T0 + timedelta(minutes=50)
-    assert at(ticket["closed_at"]) == T0 + timedelta(minutes=50)
+    assert ticket["callback_attempts"] == 2 and at(ticket["callback_at"]) == T0 + timedelta(minutes=161)
+    assert at(ticket["closed_at"]) == T0 + timedelta(minutes=161)
 
 
 # --- every scenario path: every clock stopped at close, breach flags as worked out by hand -----------

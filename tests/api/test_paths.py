@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import time_machine
 
 CLASSIFY = {"category": "network", "impact": "medium", "urgency": "medium"}
 
@@ -16,6 +17,8 @@ def dispatch_to(api, number: str, engineer: str = "eng1") -> None:
 
 
 def callback_and_close(api, number: str) -> dict:
+    if "pm_confirm" in api.ticket(number)["stage"]:
+        api.confirm(number)
     api.complete("agent1", number, "callback", reached=True, solved=True, satisfaction="satisfied", comment="好")
     api.complete("lead1", number, "close", summary="已处理完毕", to_kb=True)
     return api.ticket(number)
@@ -83,7 +86,7 @@ def test_pm_assigns_engineer_who_solves(api):
 def test_engineer_returns_to_pm_who_reassigns(api):
     number = api.new_ticket()["number"]
     dispatch_to(api, number, "eng1")
-    api.complete("eng1", number, "engineer", outcome="return_to_pm", solution="非本人负责区域")
+    api.complete("eng1", number, "engineer", outcome="return_to_pm", return_reason="非本人负责区域")
     assert api.ticket(number)["stage"] == ["pm_assign"]
     api.complete("pm1", number, "pm_assign", engineer="eng2")
     assert api.task("eng2", number, "engineer")["assignee"] == "eng2"
@@ -120,7 +123,8 @@ def test_callback_not_solved_reopens_to_the_resolver(api):
     number = api.new_ticket()["number"]
     dispatch_to(api, number, "eng2")
     api.complete("eng2", number, "engineer", outcome="resolved", solution="重启设备")
-    api.complete("agent1", number, "callback", reached=True, solved=False, comment="问题仍在")
+    api.confirm(number)
+    api.complete("agent1", number, "callback", reached=True, solved=False, satisfaction="dissatisfied", comment="问题仍在")
     ticket = api.ticket(number)
     assert ticket["status"] == "open"
     assert ticket["reopened"] == 1
@@ -129,13 +133,22 @@ def test_callback_not_solved_reopens_to_the_resolver(api):
     assert callback_and_close(api, number)["status"] == "closed"
 
 
-def test_callback_not_reached_is_tried_again(api):
-    number = api.new_ticket()["number"]
-    api.complete("agent1", number, "classify", **CLASSIFY)
-    api.complete("agent1", number, "online_fix", outcome="resolved", solution="已指导")
-    api.complete("agent1", number, "callback", reached=False, solved=False)
-    assert api.ticket(number)["stage"] == ["callback"]
-    assert callback_and_close(api, number)["status"] == "closed"
+def test_callback_not_reached_is_tried_again_2_hours_later(app, api):
+    from engine.runtime import timers
+    from sqlalchemy.orm import sessionmaker
+    from webforms.extensions import db
+
+    with time_machine.travel(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc), tick=False) as clock:
+        number = api.new_ticket()["number"]
+        api.complete("agent1", number, "classify", **CLASSIFY)
+        api.complete("agent1", number, "online_fix", outcome="resolved", solution="已指导")
+        api.complete("agent1", number, "callback", reached=False, solved=False)
+        assert api.ticket(number)["stage"] == []
+        clock.shift(timedelta(hours=2, seconds=1))
+        with app.app_context():
+            timers.run_due(sessionmaker(bind=db.engine))
+        assert api.ticket(number)["stage"] == ["callback"]
+        assert callback_and_close(api, number)["status"] == "closed"
 
 
 def test_consultation_gets_a_callback_within_two_hours(api):
@@ -160,6 +173,7 @@ def test_complaint_runs_the_complaint_process(api):
     api.complete("agent1", number, "complaint_callback", reached=True, satisfaction="basically_satisfied")
     api.complete("lead1", number, "improvement_plan", plan="建立到场时限提醒", owner="pm1")
     api.complete("pm1", number, "improvement_implement", implemented=True, result="已上线提醒")
+    api.complete("agent1", number, "complaint_second_callback", second_reached=True, second_satisfaction="satisfied")
     api.complete("lead1", number, "close", summary="投诉已处理并改进")
     ticket = api.ticket(number)
     assert ticket["status"] == "closed"

@@ -117,6 +117,16 @@ def test_a_ticket_from_call_to_close(server, new_page, output):
     desk.fill("solution", "更换光模块后端口恢复")
     desk.complete()
 
+    # the project manager confirms it is done, then the desk
+    desk.login("pm1")
+    desk.open_task(number, "pm_confirm")
+    desk.choose("pm_confirmed", "confirmed")
+    desk.complete()
+    desk.login("agent1")
+    desk.open_task(number, "desk_confirm")
+    desk.choose("desk_confirmed", "confirmed")
+    desk.complete()
+
     # the desk calls the customer back
     desk.login("agent1")
     desk.open_task(number, "callback")

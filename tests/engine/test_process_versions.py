@@ -189,7 +189,7 @@ def test_a_draft_with_validation_errors_is_never_deployed(db_session):
     drafts.save(db_session, draft.id, {"service_desk.bpmn": broken}, user=user(db_session, "owner1"))
     with pytest.raises(InvalidDefinition) as info:
         versions.deploy_draft(db_session, draft.id, user=user(db_session, "admin1"), note="x", override_reason="any")
-    assert [p["element"] for p in info.value.problems] == ["close"]
+    assert [p["element"] for p in info.value.problems] == ["callback_review", "close"]
 
 
 def test_deploying_needs_an_admin_a_note_and_a_change(db_session):

@@ -16,6 +16,7 @@ def escalated_and_closed(api) -> str:
     api.complete("pm1", number, "pm_assign", engineer="eng1")
     api.complete("eng1", number, "engineer", outcome="escalate", solution="疑似硬件故障")
     api.complete("ts1", number, "tech_support", outcome="resolved", solution="更换光模块")
+    api.confirm(number)
     api.complete("agent1", number, "callback", reached=True, solved=True, satisfaction="satisfied")
     api.complete("lead1", number, "close", summary="已处理完毕")
     return number

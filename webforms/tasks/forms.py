@@ -139,13 +139,15 @@ def form_class(
 
 
 def initial_values(defs: list[FieldDef], data: dict) -> dict:
-    """What a field shows before anything is typed: the process data, else the diagram's default.
+    """What a field shows before anything is typed: the diagram's default, never an earlier answer.
 
-    Keyed for the form's ``data=`` argument.
+    A step done again (a reopened task, a second callback, a reassignment) starts
+    empty; what people wrote before is shown read-only above the form. Read-only
+    fields show the process data. Keyed for the form's ``data=`` argument.
     """
     values = {}
     for fd in defs:
-        value = data.get(fd.id, fd.default)
+        value = data.get(fd.id, fd.default) if fd.readonly else fd.default
         if value is None:
             continue
         if fd.type == "boolean" and isinstance(value, bool):

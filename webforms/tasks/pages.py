@@ -19,7 +19,7 @@ from engine.runtime.forms import FieldDef
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..tickets.pages import STATUS_NAMES, TYPE_NAMES, clocks_of, people
+from ..tickets.pages import STATUS_NAMES, TYPE_NAMES, clocks_of, people, timeline
 from . import forms as taskforms
 
 bp = Blueprint("tasks", __name__)
@@ -59,8 +59,17 @@ def _page(row: HumanTask, *, formdata=None, invalid: Invalid | None = None, stat
     text = taskforms.instructions(getattr(spec, "documentation", None), {**ticket_fields(ticket), **data})
     return render_template(
         "tasks/form.html", task=row, ticket=ticket, form=form, invalid=invalid,
-        errors=invalid.fields if invalid else {}, instructions=text, **_labels(ticket),
+        errors=invalid.fields if invalid else {}, instructions=text, earlier=_earlier(ticket), **_labels(ticket),
     ), status
+
+
+def _earlier(ticket: Ticket | None) -> list:
+    """What earlier people wrote on this ticket (dispatch note, return reason, callback …), read-only."""
+    if ticket is None:
+        return []
+    names = people()
+    entries = timeline(ticket, taskforms.catalog(ticket.instance.version), names)
+    return [e for e in entries if e.kind == "step" and e.details]
 
 
 def _labels(ticket: Ticket | None) -> dict:
