@@ -10,8 +10,12 @@ _OPERATIONS = [
     ("/api/tickets", "post", "Register a call (intake fields); completes the intake task", None, "TicketDetail", 201, True),
     ("/api/tickets", "get", "Search tickets (status, type, priority, q, organisation, page)", None, "TicketPage", 200, True),
     ("/api/tickets/{number}", "get", "One ticket with SLA clocks, open tasks and history", None, "TicketDetail", 200, True),
-    ("/api/tasks", "get", "READY tasks (scope=mine|group|all, ticket=, instance=)", None, "Task", 200, True),
+    ("/api/tasks", "get", "READY tasks, one page (scope=mine|group|all, ticket=, instance=, type=, priority=, stage=, "
+     "organisation=, sort=due|-due|created|task|ticket|type|priority|organisation|assignee, page=, per_page= 50 by "
+     "default, at most 200). Items carry form_url; the form itself only with include=form or when narrowed by "
+     "ticket= or instance=", None, "TaskPage", 200, True),
     ("/api/tasks/{id}", "get", "One task with its form", None, "Task", 200, True),
+    ("/api/tasks/{id}/form", "get", "The form fields of one task (what a list item's form_url points at)", None, "TaskForm", 200, True),
     ("/api/tasks/{id}/claim", "post", "Claim a group task", None, "Task", 200, True),
     ("/api/tasks/{id}/unclaim", "post", "Give a claimed task back to its group", None, "Task", 200, True),
     ("/api/tasks/{id}/complete", "post", "Complete a task with form data", "CompleteRequest", "Task", 200, True),
@@ -32,7 +36,7 @@ def build_spec() -> dict:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
-                 "Version", "StartRequest", "Instance"):
+                 "Version", "StartRequest", "Instance", "TaskForm", "TaskPage"):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict] = {}
     for path, method, summary, request, response, status, secured in _OPERATIONS:

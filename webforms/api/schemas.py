@@ -73,6 +73,22 @@ class Task(Schema):
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     form = fields.List(fields.Nested(FormField))
+    form_url = fields.String(dump_only=True)
+
+
+class TaskForm(Schema):
+    id = fields.Integer()
+    form = fields.List(fields.Nested(FormField))
+
+
+class TaskPage(Schema):
+    """A page of tasks; ``form`` in items only with include=form (or ticket=/instance=), else ``form_url``."""
+
+    items = fields.List(fields.Nested(Task))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
 
 
 class CompleteRequest(Schema):
