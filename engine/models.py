@@ -208,7 +208,7 @@ class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (
         # issue 12: the ticket list's filters (holder, date range); the search's
-        # trigram index is PostgreSQL-only and made by ``tickets.search_index_ddl``
+        # trigram index is PostgreSQL-only: POSTGRES_ONLY_DDL at the end of this module
         Index("ix_ticket_assignee", "assignee"),
         Index("ix_ticket_accepted_at", "accepted_at"),
     )

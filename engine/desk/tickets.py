@@ -1,4 +1,4 @@
-"""Tickets: numbers, the business projection written after every step, SLA clocks, search.
+"""Tickets: numbers, the business projection written after every step, SLA clocks (search: ``search``).
 
 The projection reads well-known variables from the process data, so the diagram
 stays in charge of *when* things happen (its scripts stamp ``accepted_at``,
@@ -182,45 +182,6 @@ def get_by_number(session: Session, number: str) -> Ticket:
     if ticket is None:
         raise NotFound(f"工单 {number} 不存在 / no ticket {number}")
     return ticket
-
-
-def search(
-    session: Session,
-    *,
-    status: str | None = None,
-    type: str | None = None,
-    priority: str | None = None,
-    q: str | None = None,
-    organisation: str | None = None,
-    page: int = 1,
-    per_page: int = 20,
-) -> tuple[list[Ticket], int]:
-    """Tickets newest first, filtered; returns (page of tickets, total count)."""
-    stmt = select(Ticket)
-    if status:
-        stmt = stmt.where(Ticket.status == status)
-    if type:
-        stmt = stmt.where(Ticket.type == type)
-    if priority:
-        stmt = stmt.where(Ticket.priority == priority)
-    if organisation:
-        stmt = stmt.where(Ticket.organisation == organisation)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(
-                Ticket.number.ilike(like),
-                Ticket.title.ilike(like),
-                Ticket.description.ilike(like),
-                Ticket.organisation.ilike(like),
-                Ticket.reporter_name.ilike(like),
-                Ticket.phone.ilike(like),
-            )
-        )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = max(1, int(page or 1))
-    rows = session.scalars(stmt.order_by(Ticket.id.desc()).offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total
 
 
 def _like_prefix(text: str) -> str:

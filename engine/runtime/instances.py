@@ -328,6 +328,27 @@ def unclaim(session: Session, task_id: int, *, user: User) -> HumanTask:
     return row
 
 
+def assign(session: Session, task_id: int, assignee: str, *, user: User) -> HumanTask:
+    """A lead or admin gives an open task to one person who may do it (the inbox's bulk assignment).
+
+    The task counts as claimed by them, so they (or a lead) can give it back to the group.
+    """
+    if not user.has_role("lead", "admin"):
+        raise Forbidden("只有组长和管理员可以分派任务 / only leads and admins assign tasks")
+    row, _instance = _locked_ready_task(session, task_id)
+    target = session.scalars(select(User).where(User.username == assignee, User.active.is_(True))).first()
+    if target is None:
+        raise Invalid(f"没有用户 {assignee} / no user {assignee}", fields={"assignee": [assignee]})
+    if not tasks.eligible(target, row):
+        raise Invalid(f"{assignee} 不能处理“{row.name}” / {assignee} may not do this task", fields={"assignee": [assignee]})
+    row.assignee = target.username
+    row.claimed = True
+    _touch_ticket_assignee(session, row)
+    audit.record(session, "assign", actor=user.username, instance_id=row.instance_id, ticket_id=row.ticket_id,
+                 task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data={"assignee": target.username})
+    return row
+
+
 def _touch_ticket_assignee(session: Session, row: HumanTask) -> None:
     if row.ticket_id is not None:
         ticket = session.get(Ticket, row.ticket_id)

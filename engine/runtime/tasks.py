@@ -193,6 +193,13 @@ def may_do(user: User, task: HumanTask) -> bool:
     return bool(user.role_codes.intersection(task.roles or []))
 
 
+def eligible(user: User, task: HumanTask) -> bool:
+    """Whether ``user`` is one the task may be given to, whoever holds it now (admins always)."""
+    if user.has_role("admin") or user.username in (task.candidate_users or []):
+        return True
+    return bool(user.role_codes.intersection(task.roles or []))
+
+
 def check_may_do(user: User, task: HumanTask) -> None:
     if may_do(user, task):
         return

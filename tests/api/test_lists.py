@@ -61,3 +61,26 @@ def test_unread_count_stops_at_the_cap(app):
         assert audit.unread_count(db.session, "lead1") == 5
         audit.mark_read(db.session, "lead1")
         assert audit.unread_count(db.session, "lead1") == 0
+
+
+def test_ticket_search_by_text_number_prefix_and_literal_wildcards(api):
+    first = api.new_ticket(title="打印机卡纸 100%", organisation="市第一中学")["number"]
+    second = api.new_ticket(title="VPN_网关 断开", organisation="市人民医院")["number"]
+
+    def found(query: str) -> list[str]:
+        res = api.get("agent1", f"/api/tickets?{query}")
+        assert res.status_code == 200, res.get_json()
+        return [t["number"] for t in res.get_json()["items"]]
+
+    assert found("q=第一中") == [first]  # a Chinese substring
+    assert found("q=印机卡") == [first]
+    assert found("q=100%25") == [first] and found("q=%25") == [first]  # % is a percent sign
+    assert found("q=VPN_") == [second] and found("q=N_网") == [second]  # _ is an underscore
+    assert found("q=P_N") == []
+    assert found(f"q={first[:4].lower()}") == [second, first]  # a number prefix, any case
+    assert found(f"q={first}") == [first]
+    body = api.get("agent1", "/api/tickets?per_page=1").get_json()
+    assert body["total"] == 2 and body["total_exact"] and body["has_next"]
+    assert api.get("agent1", "/api/tickets?from=2026-13-01").status_code == 422
+    assert api.get("agent1", "/api/tickets?per_page=500").status_code == 422
+    assert found("breached=1") == [] and found("holder=agent1") == []

@@ -8,7 +8,8 @@ from . import bp, schemas
 _OPERATIONS = [
     ("/api/tokens", "post", "Exchange username/password for a bearer token", "TokenRequest", "TokenResponse", 201, False),
     ("/api/tickets", "post", "Register a call (intake fields); completes the intake task", None, "TicketDetail", 201, True),
-    ("/api/tickets", "get", "Search tickets (status, type, priority, q, organisation, page)", None, "TicketPage", 200, True),
+    ("/api/tickets", "get", "Search tickets (q: text or number prefix, % and _ literal; status, type, priority, organisation, "
+     "holder, breached=1, from=/to= YYYY-MM-DD local days, page, per_page 20 by default, at most 200)", None, "TicketPage", 200, True),
     ("/api/tickets/{number}", "get", "One ticket with SLA clocks, open tasks and history", None, "TicketDetail", 200, True),
     ("/api/tasks", "get", "READY tasks, one page (scope=mine|group|all, ticket=, instance=, type=, priority=, stage=, "
      "organisation=, sort=due|-due|created|task|ticket|type|priority|organisation|assignee, page=, per_page= 50 by "

@@ -1,6 +1,6 @@
 from flask import g, request
 
-from engine.desk import audit, tickets
+from engine.desk import audit, search, tickets
 from engine.models import HumanTask, TaskState
 from engine.runtime import instances
 
@@ -34,22 +34,19 @@ def create_ticket():
 @bp.get("/tickets")
 @token_required()
 def list_tickets():
+    """Search: q (text or number prefix), status, type, priority, organisation, holder, breached=1,
+    from/to (local days), page, per_page (20, at most 200); ``total`` stops at 10,000 (``total_exact``)."""
     args = request.args
-    rows, total = tickets.search(
-        db.session,
-        status=args.get("status"),
-        type=args.get("type"),
-        priority=args.get("priority"),
-        q=args.get("q"),
-        organisation=args.get("organisation"),
-        page=args.get("page", 1, type=int),
-        per_page=min(args.get("per_page", 20, type=int), 100),
-    )
+    per_page = args.get("per_page", 20, type=int)
+    result = search.find(db.session, search.Filters.parse(args), page=args.get("page", 1, type=int),
+                         per_page=per_page)
     return {
-        "items": TicketSummary(many=True).dump(rows),
-        "total": total,
-        "page": args.get("page", 1, type=int),
-        "per_page": min(args.get("per_page", 20, type=int), 100),
+        "items": TicketSummary(many=True).dump(result.rows),
+        "total": result.total,
+        "total_exact": result.total_exact,
+        "has_next": result.has_next,
+        "page": result.page,
+        "per_page": result.per_page,
     }
 
 

@@ -15,6 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.clock import now
+from engine.errors import EngineError
 from engine.models import HumanTask, Ticket
 from engine.runtime import definitions, instances, tasks
 
@@ -166,3 +167,31 @@ def unclaim(task_id: int):
     db.session.commit()
     flash(_("“%(name)s” is back in the group's inbox.", name=row.name), "success")
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="group")))
+
+
+@bp.post("/inbox/bulk")
+@staff_required("lead", "admin")
+def bulk():
+    """Claim, or assign to one person, every ticked task; each on its own, so one taken meanwhile fails alone."""
+    action, assignee = request.form.get("action"), request.form.get("assignee", "").strip()
+    ids = [int(v) for v in request.form.getlist("task") if v.isdigit()]
+    if action not in ("claim", "assign") or not ids or (action == "assign" and not assignee):
+        flash(_("Tick some tasks and choose what to do with them."), "error")
+        return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="all")))
+    user, done, failed = staff(), 0, []
+    for task_id in ids:
+        try:
+            with db.session.begin_nested():
+                if action == "claim":
+                    instances.claim(db.session, task_id, user=user)
+                else:
+                    instances.assign(db.session, task_id, assignee, user=user)
+            done += 1
+        except EngineError as exc:
+            failed.append(exc.message)
+    db.session.commit()
+    if done:
+        flash(_("%(count)s tasks done.", count=done), "success")
+    if failed:
+        flash(_("%(count)s tasks could not be changed: %(why)s", count=len(failed), why="；".join(failed[:3])), "error")
+    return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="all")))
