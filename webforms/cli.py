@@ -20,7 +20,7 @@ from engine.desk import users
 from engine.errors import EngineError, InvalidDefinition
 from engine.runtime import definitions, timers
 
-from . import create_app
+from . import THREADS, create_app
 from .extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,7 +195,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", 1 if sqlite else (workers or 2))
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 8)
+            self.cfg.set("threads", int(os.environ.get("DESK_THREADS", THREADS)))  # = the pool size, create_app
             self.cfg.set("accesslog", "-")
             if in_process:
                 self.cfg.set("post_worker_init", lambda _worker: start_in_process_worker(app))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -43,18 +43,34 @@ TEXT_FIELDS = (
 
 
 def next_number(session: Session, ticket_type: str, at: datetime | None = None) -> str:
-    """INC-20261123-0001: prefix by type, the local day, a counter per prefix and day."""
+    """INC-20261123-0001: prefix by type, the local day, a counter per prefix and day.
+
+    PostgreSQL: the counter is bumped in a transaction of its own, committed at
+    once, so its row is locked for a millisecond, not for the whole creation
+    (creations queued behind it: p50 83 → 683 ms from 4 to 16 clients). The price
+    is a skipped number when the creation fails after this point (the intake form
+    is validated before). SQLite runs one writer at a time anyway.
+    """
     prefix = PREFIXES.get(ticket_type, "TKT")
     day = (at or now()).astimezone(LOCAL_TZ).strftime("%Y%m%d")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(TicketCounter).values(prefix=prefix, day=day, last=0).on_conflict_do_nothing())
-    last = session.execute(
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        with engine.begin() as connection:
+            last = _bump(connection, pg_insert, prefix, day)
+    else:
+        last = _bump(session, sqlite_insert, prefix, day)
+    return f"{prefix}-{day}-{last:04d}"
+
+
+def _bump(executor, insert, prefix: str, day: str) -> int:
+    executor.execute(insert(TicketCounter).values(prefix=prefix, day=day, last=0).on_conflict_do_nothing())
+    return executor.execute(
         update(TicketCounter)
         .where(TicketCounter.prefix == prefix, TicketCounter.day == day)
         .values(last=TicketCounter.last + 1)
         .returning(TicketCounter.last)
     ).scalar_one()
-    return f"{prefix}-{day}-{last:04d}"
 
 
 def parse_time(value) -> datetime | None:

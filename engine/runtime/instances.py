@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from ..clock import now
 from ..desk import audit, tickets
@@ -259,9 +259,23 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
 
 
 def _locked_ready_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
-    row = tasks.get(session, task_id)
-    instance = lock(session, row.instance_id)
-    session.refresh(row)
+    """The task row and its instance, both locked, read fresh, in one statement.
+
+    PostgreSQL locks both rows (``FOR UPDATE OF``), so the task's state is the one
+    committed last, as a second ``SELECT`` after locking the instance used to ensure.
+    """
+    stmt = (
+        select(HumanTask)
+        .join(HumanTask.instance)
+        .options(contains_eager(HumanTask.instance))  # row.instance holds it: the answer reads its form
+        .where(HumanTask.id == task_id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=(HumanTask, ProcessInstance))
+    row = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在 / no task {task_id}")
+    instance = row.instance
     if row.state != TaskState.READY:
         who = row.completed_by or "系统"
         when = row.completed_at.isoformat() if row.completed_at else ""

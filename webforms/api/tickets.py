@@ -17,7 +17,7 @@ def ticket_json(ticket) -> dict:
         .where(HumanTask.ticket_id == ticket.id, HumanTask.state == TaskState.READY)
         .order_by(HumanTask.id)
     )
-    data["open_tasks"] = [task_json(r) for r in open_rows]
+    data["open_tasks"] = [task_json(r, number=ticket.number) for r in open_rows]
     data["history"] = HistoryEntry(many=True).dump(audit.history(db.session, ticket_id=ticket.id))
     return data
 
@@ -27,8 +27,9 @@ def ticket_json(ticket) -> dict:
 def create_ticket():
     """Register a call (the intake fields); completes the intake task."""
     ticket = instances.create_ticket(db.session, json_body(), user=g.user)
+    answer = ticket_json(ticket)  # before the commit: from what is in hand, no re-reads
     db.session.commit()
-    return ticket_json(ticket), 201
+    return answer, 201
 
 
 @bp.get("/tickets")
