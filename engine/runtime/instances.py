@@ -373,7 +373,16 @@ def _touch_ticket_assignee(session: Session, row: HumanTask) -> None:
 
 def fire_timers(session: Session, instance_id: int, *, actor: str = "timer") -> bool:
     """Fire whatever timers of this instance are due; False when there was nothing to do."""
-    instance = lock(session, instance_id)
+    return fire_locked(session, lock(session, instance_id), actor=actor)
+
+
+def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "timer") -> bool:
+    """``fire_timers`` for an instance this transaction has already locked.
+
+    The timer worker claims a batch of due instances with one ``SELECT … FOR UPDATE
+    SKIP LOCKED`` (``timers.claim_batch``) and fires each through here, without
+    selecting it a second time.
+    """
     if instance.status != InstanceStatus.RUNNING or instance.next_timer_at is None or instance.next_timer_at > now():
         return False
     workflow = load(instance)
