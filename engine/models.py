@@ -391,6 +391,23 @@ class SavedFilter(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class PathStep(Base):
+    """A step of an instance's path cut off its live workflow state (``runtime.archive``).
+
+    An element of a (sub)process that completed, and the element it was reached
+    from; the ticket page reads these together with the live task tree.
+    """
+
+    __tablename__ = "path_step"
+
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
+    )
+    process: Mapped[str] = mapped_column(String(120), primary_key=True)  # the spec the element ran in
+    element: Mapped[str] = mapped_column(String(120), primary_key=True)
+    came_from: Mapped[str] = mapped_column(String(120), primary_key=True, default="")
+
+
 # The ticket search's text (issue 12): one expression, so the PostgreSQL trigram index
 # below serves ``ILIKE '%…%'`` over it (Chinese substrings of 3+ characters included).
 # SQLite has no such index and scans; its zero-setup mode is for small desks.

@@ -18,13 +18,15 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager
 
 from ..clock import now
 from ..desk import audit, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket, User
-from . import definitions, forms, sandbox, tasks
+from ..models import HumanTask, InstanceStatus, PathStep, ProcessInstance, TaskState, Ticket, User
+from . import archive, definitions, forms, sandbox, tasks
 from .serialization import dump_state, load_workflow
 
 DESK_PROCESS = "service_desk"
@@ -155,6 +157,7 @@ def save(
 ) -> None:
     at = now()
     ticket = _ticket_of(session, instance)  # before the state changes: no autoflush of the blob twice
+    _archive(session, instance, archive.compact(workflow))
     instance.state = dump_state(workflow)
     _remember(instance, workflow)
     instance.revision = (instance.revision or 0) + 1
@@ -180,6 +183,16 @@ def save(
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
+
+
+def _archive(session: Session, instance: ProcessInstance, steps: list[archive.Step]) -> None:
+    """Keep the steps ``archive.compact`` cut off the state, in one statement (none when nothing was cut)."""
+    if not steps:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = [{"instance_id": instance.id, "process": s.process, "element": s.element, "came_from": s.came_from}
+            for s in steps]
+    session.execute(insert(PathStep).values(rows).on_conflict_do_nothing())
 
 
 # --- starting ------------------------------------------------------------------------
