@@ -154,7 +154,8 @@ def save(
     *,
     actor: str,
     sla_events: list[tuple[str, str]],
-) -> None:
+) -> Ticket | None:
+    """Write the step: state, next timer, task rows, ticket projection; returns the ticket (None: no ticket)."""
     at = now()
     ticket = _ticket_of(session, instance)  # before the state changes: no autoflush of the blob twice
     _archive(session, instance, archive.compact(workflow))
@@ -183,6 +184,7 @@ def save(
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
+    return ticket
 
 
 def _archive(session: Session, instance: ProcessInstance, steps: list[archive.Step]) -> None:
@@ -317,6 +319,7 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     row.state = TaskState.COMPLETED
     row.completed_by = user.username
     row.completed_at = at
+    tasks.forget_candidates(session, [row.id])
     if not row.assignee:
         row.assignee = user.username
     fired = run_steps(workflow)
@@ -400,9 +403,8 @@ def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "ti
         return False
     workflow = load(instance)
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=actor, sla_events=fired)
-    audit.record(session, "timer", actor=actor, instance_id=instance.id,
-                 ticket_id=getattr(_ticket_of(session, instance), "id", None),
+    ticket = save(session, instance, workflow, actor=actor, sla_events=fired)
+    audit.record(session, "timer", actor=actor, instance_id=instance.id, ticket_id=ticket.id if ticket else None,
                  data={"fired": [f"{name}:{level}" for name, level in fired]})
     return True
 

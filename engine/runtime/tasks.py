@@ -170,16 +170,14 @@ def sync(
         else:
             row.state = TaskState.CANCELLED
         row.completed_at = row.completed_at or at
-    # Candidates of every row of this instance that left READY (here, or in ``complete``
-    # before this call), in one statement: the table holds open work only.
-    session.execute(
-        delete(TaskCandidate).where(
-            TaskCandidate.task_id.in_(
-                select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.state != TaskState.READY)
-            )
-        )
-    )
+    forget_candidates(session, [row.id for row in open_rows.values()])
     return ready
+
+
+def forget_candidates(session: Session, task_ids: list[int]) -> None:
+    """Rows that left READY lose their candidates (one statement, none when there are none)."""
+    if task_ids:
+        session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(task_ids)))
 
 
 def may_do(user: User, task: HumanTask) -> bool:
