@@ -81,11 +81,11 @@ ORGS = ["市人民医院", "市第一中学", "市财政局", "区政务中心",
 def populate(engine, *, open_tickets: int, closed_tickets: int) -> None:
     """Tickets, instances, tasks, candidates, clocks and notifications, generated in SQL."""
     total = open_tickets + closed_tickets
-    titles = "ARRAY[" + ",".join(f"'{t}'" for t in TITLES) + "]"
-    orgs = "ARRAY[" + ",".join(f"'{o}'" for o in ORGS) + "]"
-    steps = "ARRAY[" + ",".join(f"'{s[0]}'" for s in STEPS) + "]"
-    names = "ARRAY[" + ",".join(f"'{s[1]}'" for s in STEPS) + "]"
-    roles = "ARRAY[" + ",".join(f"'{s[2]}'" for s in STEPS) + "]"
+    titles = "(ARRAY[" + ",".join(f"'{t}'" for t in TITLES) + "])"
+    orgs = "(ARRAY[" + ",".join(f"'{o}'" for o in ORGS) + "])"
+    steps = "(ARRAY[" + ",".join(f"'{s[0]}'" for s in STEPS) + "])"
+    names = "(ARRAY[" + ",".join(f"'{s[1]}'" for s in STEPS) + "])"
+    roles = "(ARRAY[" + ",".join(f"'{s[2]}'" for s in STEPS) + "])"
     # ticket i (1 … total) is open when i > closed_tickets: the newest ones are the open ones
     statements = [
         f"""INSERT INTO process_instance (id, version_id, process_key, status, state, revision, started_by, started_at,

@@ -86,6 +86,7 @@ class TaskPage(Schema):
 
     items = fields.List(fields.Nested(Task))
     total = fields.Integer()
+    total_exact = fields.Boolean()  # false: at least ``total`` (counting stops at 1,000)
     page = fields.Integer()
     per_page = fields.Integer()
     pages = fields.Integer()

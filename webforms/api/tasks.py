@@ -18,9 +18,14 @@ from . import bp, json_body, token_required
 from .schemas import CompleteRequest, Task, load
 
 
+# One schema for every answer; "ticket" and "form" are filled in below, never read off the row
+# (``row.ticket`` would load each task's ticket with its clocks).
+_TASK = Task(exclude=("ticket", "form"))
+
+
 def task_json(row, *, number: str | None = None, form: list | None = None, with_form: bool = True) -> dict:
     """A task as the API answers it; ``number`` and ``form`` when the caller already has them."""
-    data = Task().dump(row)
+    data = _TASK.dump(row)
     if number is None and row.ticket_id:
         held = db.session.identity_map.get(db.session.identity_key(Ticket, row.ticket_id))  # the write path read it
         number = held.number if held is not None else db.session.scalar(
@@ -68,6 +73,7 @@ def list_tasks():
     return {
         "items": [task_json(r, number=numbers.get(r.ticket_id), form=forms.get(r.id), with_form=with_form) for r in rows],
         "total": result.total,
+        "total_exact": result.total_exact,  # false: at least ``total`` (counting stops at 1,000)
         "page": result.page,
         "per_page": result.per_page,
         "pages": result.pages,

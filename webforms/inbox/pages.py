@@ -125,7 +125,7 @@ def _listing() -> dict:
     if per_page != tasks.PAGE_SIZE:
         keep["per_page"] = per_page
     return {
-        "scope": scope, "filters": filters, "items": _items(result.rows), "total": result.total,
+        "scope": scope, "filters": filters, "items": _items(result.rows), "total": result.total, "total_exact": result.total_exact,
         "page": result.page, "pages": result.pages, "sort": sort, "sortable": SORTABLE, "keep": keep,
         "choices": _choices(), "type_names": TYPE_NAMES, "people": people(),
         "now_local": local_time(now(), "HH:mm:ss"),
