@@ -370,11 +370,12 @@ class TaskCandidate(Base):
     """
 
     __tablename__ = "task_candidate"
-    __table_args__ = (Index("ix_task_candidate_kind_code", "kind", "code", "task_id"),)
+    __table_args__ = (Index("ix_task_candidate_kind_code_due", "kind", "code", "due_at", "task_id"),)
 
     task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "role" or "user"
     code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    due_at: Mapped[datetime | None]  # the task's, so a group's inbox walks this index in due order
 
 
 class SavedFilter(Base):

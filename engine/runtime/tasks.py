@@ -21,7 +21,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, exists, func, or_, select, union_all
+from sqlalchemy import delete, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from ..clock import now
@@ -79,7 +79,7 @@ def _set_candidates(session: Session, row: HumanTask) -> None:
         session.execute(delete(TaskCandidate).where(TaskCandidate.task_id == row.id))
     wanted = [("role", code) for code in dict.fromkeys(row.roles or [])]
     wanted += [("user", name) for name in dict.fromkeys(row.candidate_users or [])]
-    row.candidates.add_all([TaskCandidate(kind=kind, code=code) for kind, code in wanted])
+    row.candidates.add_all([TaskCandidate(kind=kind, code=code, due_at=row.due_at) for kind, code in wanted])
 
 
 def _evaluate_assignee(workflow, task, expression: str) -> str | None:
@@ -144,7 +144,10 @@ def sync(
         guid = str(task.id)
         if guid in open_rows:
             row = open_rows.pop(guid)
-            row.due_at = _timer_due(task) or row.due_at
+            due = _timer_due(task) or row.due_at
+            if due != row.due_at:  # the inbox reads the due time off the candidates too
+                row.due_at = due
+                session.execute(update(TaskCandidate).where(TaskCandidate.task_id == row.id).values(due_at=due))
             ready.append(row)
             continue
         ext = getattr(task.task_spec, "extensions", None) or {}
@@ -248,30 +251,21 @@ class Page:
 COUNT_CAP = 1_000
 
 
-def _candidate_of(user: User):
-    """An unassigned READY task offered to one of the user's roles, or to the user by name."""
-    return exists().where(
-        TaskCandidate.task_id == HumanTask.id,
-        or_(
-            and_(TaskCandidate.kind == "role", TaskCandidate.code.in_(sorted(user.role_codes))),
-            and_(TaskCandidate.kind == "user", TaskCandidate.code == user.username),
-        ),
-    )
+def _parts(user: User, scope: str) -> list[tuple[tuple[str, str] | None, list]]:
+    """The parts of what ``user`` sees in ``scope`` (the rule of ``may_do``): (candidate, conditions) each.
 
-
-def _parts(user: User, scope: str) -> list:
-    """The conditions of the disjoint parts of what ``user`` sees in ``scope`` (the rule of ``may_do``).
-
-    ``group`` is two parts, "assigned to me" and "unassigned and offered to me",
-    queried apart and put together: each part walks an index in the list's order
-    and stops when a page is full, where one ``OR`` made PostgreSQL read and sort
-    every open task.
+    ``group`` is "assigned to me" plus, for each of my roles (and my name), "unassigned
+    and offered to it", read from ``task_candidate`` in due order. The parts are
+    queried apart and put together: each walks an index in the list's order and
+    stops when a page is full, where one ``OR`` made PostgreSQL read and sort every
+    open task.
     """
     if scope == "mine":
-        return [[HumanTask.assignee == user.username]]
+        return [(None, [HumanTask.assignee == user.username])]
     if scope == "all" and user.has_role("lead", "admin") or user.has_role("admin"):
-        return [[]]
-    return [[HumanTask.assignee == user.username], [HumanTask.assignee.is_(None), _candidate_of(user)]]
+        return [(None, [])]
+    offered = [("role", code) for code in sorted(user.role_codes)] + [("user", user.username)]
+    return [(None, [HumanTask.assignee == user.username])] + [(c, [HumanTask.assignee.is_(None)]) for c in offered]
 
 
 def _wrapped(limited):
@@ -335,15 +329,26 @@ def inbox_page(
     order += [HumanTask.due_at.asc().nulls_last(), HumanTask.id]
     parts = _parts(user, scope)
     reach = page * per_page  # each part needs at most this many rows in the list's order
-    if len(parts) == 1:
-        stmt = base(HumanTask).where(*parts[0])
-        counted = base(HumanTask.id).where(*parts[0]).limit(COUNT_CAP + 1)
+
+    def part(candidate, where, *, ordered: bool):
+        stmt = base(HumanTask.id).where(*where)
+        part_order = order
+        if candidate is not None:
+            stmt = stmt.join(TaskCandidate, TaskCandidate.task_id == HumanTask.id).where(
+                TaskCandidate.kind == candidate[0], TaskCandidate.code == candidate[1])
+            if key == "due" and not sort.startswith("-"):  # the candidate index's own order
+                part_order = [TaskCandidate.due_at.asc().nulls_last(), TaskCandidate.task_id]
+        return stmt.order_by(*part_order) if ordered else stmt
+
+    if len(parts) == 1 and parts[0][0] is None:
+        stmt = base(HumanTask).where(*parts[0][1])
+        counted = base(HumanTask.id).where(*parts[0][1]).limit(COUNT_CAP + 1)
     else:
-        ids = union_all(*(_wrapped(base(HumanTask.id).where(*p).order_by(*order).limit(reach)) for p in parts)).subquery()
+        ids = union(*(_wrapped(part(c, w, ordered=True).limit(reach)) for c, w in parts)).subquery()
         stmt = select(HumanTask).where(HumanTask.id.in_(select(ids.c.id)))
         if joined:
             stmt = stmt.outerjoin(Ticket, Ticket.id == HumanTask.ticket_id)
-        counted = union_all(*(_wrapped(base(HumanTask.id).where(*p).limit(COUNT_CAP + 1)) for p in parts))
+        counted = union(*(_wrapped(part(c, w, ordered=False).limit(COUNT_CAP + 1)) for c, w in parts))
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     rows = session.scalars(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page))
     return Page(list(rows), min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)

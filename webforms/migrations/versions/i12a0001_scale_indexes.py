@@ -23,11 +23,13 @@ def upgrade():
         sa.Column('task_id', sa.Integer(), nullable=False),
         sa.Column('kind', sa.String(length=8), nullable=False),
         sa.Column('code', sa.String(length=80), nullable=False),
+        sa.Column('due_at', engine.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['task_id'], ['human_task.id'], name=op.f('fk_task_candidate_task_id_human_task'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('task_id', 'kind', 'code', name=op.f('pk_task_candidate')),
     )
-    op.create_index('ix_task_candidate_kind_code', 'task_candidate', ['kind', 'code', 'task_id'], unique=False)
+    op.create_index('ix_task_candidate_kind_code_due', 'task_candidate', ['kind', 'code', 'due_at', 'task_id'],
+                    unique=False)
     op.create_table(
         'saved_filter',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -47,15 +49,17 @@ def upgrade():
     # the candidates of the tasks open now, from the JSON lists on their rows
     bind = op.get_bind()
     human_task = sa.table('human_task', sa.column('id', sa.Integer), sa.column('state', sa.String),
-                          sa.column('roles', sa.JSON), sa.column('candidate_users', sa.JSON))
+                          sa.column('roles', sa.JSON), sa.column('candidate_users', sa.JSON),
+                          sa.column('due_at', engine.db.UTCDateTime(timezone=True)))
     candidate = sa.table('task_candidate', sa.column('task_id', sa.Integer), sa.column('kind', sa.String),
-                         sa.column('code', sa.String))
+                         sa.column('code', sa.String), sa.column('due_at', engine.db.UTCDateTime(timezone=True)))
     rows = []
-    for task_id, roles, users in bind.execute(
-        sa.select(human_task.c.id, human_task.c.roles, human_task.c.candidate_users).where(human_task.c.state == 'READY')
+    for task_id, roles, users, due_at in bind.execute(
+        sa.select(human_task.c.id, human_task.c.roles, human_task.c.candidate_users, human_task.c.due_at)
+        .where(human_task.c.state == 'READY')
     ):
-        rows += [{'task_id': task_id, 'kind': 'role', 'code': c} for c in dict.fromkeys(roles or [])]
-        rows += [{'task_id': task_id, 'kind': 'user', 'code': u} for u in dict.fromkeys(users or [])]
+        rows += [{'task_id': task_id, 'kind': 'role', 'code': c, 'due_at': due_at} for c in dict.fromkeys(roles or [])]
+        rows += [{'task_id': task_id, 'kind': 'user', 'code': u, 'due_at': due_at} for u in dict.fromkeys(users or [])]
     if rows:
         op.bulk_insert(candidate, rows)
     if bind.dialect.name == 'postgresql':
@@ -73,5 +77,5 @@ def downgrade():
     op.drop_index('ix_notification_user_created', table_name='notification')
     op.drop_index('ix_human_task_state_assignee_due', table_name='human_task')
     op.drop_table('saved_filter')
-    op.drop_index('ix_task_candidate_kind_code', table_name='task_candidate')
+    op.drop_index('ix_task_candidate_kind_code_due', table_name='task_candidate')
     op.drop_table('task_candidate')
