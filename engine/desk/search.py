@@ -9,7 +9,7 @@ At a million tickets the list must never read what it does not show:
   typed by a person are literal. SQLite has no such index and scans.
 - a ticket number or its prefix (``INC-202611``) is looked up by the number's
   own index, not by the text search.
-- the total is counted up to ``COUNT_CAP`` only ("10,000+"): counting every
+- the total is counted up to ``COUNT_CAP`` only ("more than 1,000"): counting every
   match of a common word cost more than finding the page.
 """
 
@@ -30,7 +30,7 @@ from .tickets import LOCAL_TZ, PREFIXES
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 EXPORT_MAX = 100_000
 NUMBER_PREFIX = re.compile(rf"^({'|'.join(sorted(set(PREFIXES.values()) | {'TKT'}))})(-[0-9-]*)?$", re.I)
 SEARCH_TEXT = literal_column(f"({TICKET_SEARCH_TEXT})")

@@ -179,7 +179,7 @@ class TicketDetail(TicketSummary):
 class TicketPage(Schema):
     items = fields.List(fields.Nested(TicketSummary))
     total = fields.Integer()
-    total_exact = fields.Boolean()  # false: at least ``total`` (the count stops at 10,000)
+    total_exact = fields.Boolean()  # false: at least ``total`` (the count stops at 1,000)
     has_next = fields.Boolean()
     page = fields.Integer()
     per_page = fields.Integer()

@@ -36,7 +36,7 @@ def create_ticket():
 @token_required()
 def list_tickets():
     """Search: q (text or number prefix), status, type, priority, organisation, holder, breached=1,
-    from/to (local days), page, per_page (20, at most 200); ``total`` stops at 10,000 (``total_exact``)."""
+    from/to (local days), page, per_page (20, at most 200); ``total`` stops at 1,000 (``total_exact``)."""
     args = request.args
     per_page = args.get("per_page", 20, type=int)
     result = search.find(db.session, search.Filters.parse(args), page=args.get("page", 1, type=int),
