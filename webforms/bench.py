@@ -25,6 +25,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -363,10 +364,11 @@ def _drive(port: int, tokens: dict[str, str], clients: int, seconds: float, pace
 def _serve(url: str, workers: int, threads: int):
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=url, DESK_THREADS=str(threads))
+    log = tempfile.TemporaryFile()  # a pipe nobody reads would stall the server once full
     server = subprocess.Popen(
         [sys.executable, "-c", "from webforms.cli import main; main()", "serve", "--port", str(port),
          "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     for _ in range(300):
         try:
@@ -375,7 +377,8 @@ def _serve(url: str, workers: int, threads: int):
         except OSError:
             time.sleep(0.1)
     server.kill()
-    raise SystemExit("bench http: gunicorn did not start: " + server.stderr.read().decode()[-2000:])
+    log.seek(0)
+    raise SystemExit("bench http: gunicorn did not start: " + log.read().decode()[-2000:])
 
 
 def _http_once(url: str, *, workers: int, threads: int, clients: int, seconds: float) -> list[str]:
@@ -433,14 +436,24 @@ TIMER_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _timer_worker(url: str, stop) -> None:
+def _timer_worker(url: str, ready, go, stop) -> None:
+    """A ``desk worker``: started (imports, connections) before the data are built, so its start-up is not lag."""
     engine = create_engine(url, pool_size=2)
     engine_db.configure(engine)
+    ready.release()
+    go.wait()
     timers.work(sessionmaker(bind=engine), stop, max_sleep=0.05)
     engine.dispose()
 
 
 def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float) -> str:
+    context = multiprocessing.get_context("spawn")
+    ready, go, stop = context.Semaphore(0), context.Event(), context.Event()
+    procs = [context.Process(target=_timer_worker, args=(url, ready, go, stop)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.acquire()
     engine = fresh(url)
     at = (now() + timedelta(seconds=lead)).replace(microsecond=0)
     with Session(engine) as session, session.begin():
@@ -459,12 +472,10 @@ def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE process_instance"))
     if now() >= at - timedelta(seconds=0.5):
+        stop.set()
+        go.set()
         raise SystemExit(f"bench timers: building took longer than --lead {lead} s; give a longer lead")
-    context = multiprocessing.get_context("spawn")
-    stop = context.Event()
-    procs = [context.Process(target=_timer_worker, args=(url, stop)) for _ in range(workers)]
-    for p in procs:
-        p.start()
+    go.set()
     due_ids = select(ProcessInstance.id).where(ProcessInstance.next_timer_at == at)
     with Session(engine) as session:
         ids = set(session.scalars(due_ids))
