@@ -362,11 +362,11 @@ class Draft(Base):
 
 
 class TaskCandidate(Base):
-    """One role or user who may take a READY task, one row each, so the inbox filters by index.
+    """One role or user a READY task nobody holds is offered to, one row each, so the inbox filters by index.
 
     ``human_task.roles`` / ``candidate_users`` stay as the task's description (JSON
-    lists cannot be indexed); these rows exist only while the task is READY, so the
-    table stays the size of the open work, not of all history.
+    lists cannot be indexed); these rows exist only while the task is READY and
+    unassigned, so the table stays the size of the open group work, not of all history.
     """
 
     __tablename__ = "task_candidate"

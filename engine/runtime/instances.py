@@ -337,6 +337,7 @@ def claim(session: Session, task_id: int, *, user: User) -> HumanTask:
         raise Conflict(f"该任务已由 {row.assignee} 认领 / already claimed by {row.assignee}", by=row.assignee)
     row.assignee = user.username
     row.claimed = True
+    tasks.set_candidates(session, row)  # held now: offered to no group
     _touch_ticket_assignee(session, row)
     audit.record(session, "claim", actor=user.username, instance_id=row.instance_id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name)
@@ -352,6 +353,7 @@ def unclaim(session: Session, task_id: int, *, user: User) -> HumanTask:
         raise Forbidden(f"该任务由 {row.assignee} 认领 / claimed by {row.assignee}")
     row.assignee = None
     row.claimed = False
+    tasks.set_candidates(session, row)  # offered to its groups again
     _touch_ticket_assignee(session, row)
     audit.record(session, "unclaim", actor=user.username, instance_id=row.instance_id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name)
@@ -373,6 +375,7 @@ def assign(session: Session, task_id: int, assignee: str, *, user: User) -> Huma
         raise Invalid(f"{assignee} 不能处理“{row.name}” / {assignee} may not do this task", fields={"assignee": [assignee]})
     row.assignee = target.username
     row.claimed = True
+    tasks.set_candidates(session, row)  # held now: offered to no group
     _touch_ticket_assignee(session, row)
     audit.record(session, "assign", actor=user.username, instance_id=row.instance_id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data={"assignee": target.username})

@@ -70,13 +70,20 @@ def describe(session: Session, row: HumanTask, task_spec) -> None:
     row.candidate_users = list(ext.get("candidateUsers", []))
     row.form_key = getattr(getattr(task_spec, "form", None), "key", None) or None
     if row.state == TaskState.READY:
-        _set_candidates(session, row)
+        set_candidates(session, row)
 
 
-def _set_candidates(session: Session, row: HumanTask) -> None:
-    """The row's roles and candidate users as ``task_candidate`` rows (written with the row)."""
+def set_candidates(session: Session, row: HumanTask) -> None:
+    """The row's roles and candidate users as ``task_candidate`` rows, while nobody holds it.
+
+    A task someone holds (assigned by the process, claimed, assigned by a lead) is
+    offered to no group, so it has none: a group's inbox is then one walk of the
+    candidate index, with no open task of the group read to find out it is taken.
+    """
     if row.id is not None:
         session.execute(delete(TaskCandidate).where(TaskCandidate.task_id == row.id))
+    if row.assignee:
+        return
     wanted = [("role", code) for code in dict.fromkeys(row.roles or [])]
     wanted += [("user", name) for name in dict.fromkeys(row.candidate_users or [])]
     row.candidates.add_all([TaskCandidate(kind=kind, code=code, due_at=row.due_at) for kind, code in wanted])
@@ -330,7 +337,14 @@ def inbox_page(
     parts = _parts(user, scope)
     reach = page * per_page  # each part needs at most this many rows in the list's order
 
+    plain = not joined and len(conditions) == 1  # no filter beyond READY
+
     def part(candidate, where, *, ordered: bool):
+        if candidate is not None and plain and key == "due" and not sort.startswith("-"):
+            # the default group inbox: one walk of the candidate index, nothing else read
+            stmt = select(TaskCandidate.task_id.label("id")).where(
+                TaskCandidate.kind == candidate[0], TaskCandidate.code == candidate[1])
+            return stmt.order_by(TaskCandidate.due_at.asc().nulls_last(), TaskCandidate.task_id) if ordered else stmt
         stmt = base(HumanTask.id).where(*where)
         part_order = order
         if candidate is not None:

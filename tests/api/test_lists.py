@@ -84,3 +84,22 @@ def test_ticket_search_by_text_number_prefix_and_literal_wildcards(api):
     assert api.get("agent1", "/api/tickets?from=2026-13-01").status_code == 422
     assert api.get("agent1", "/api/tickets?per_page=500").status_code == 422
     assert found("breached=1") == [] and found("holder=agent1") == []
+
+
+def test_a_held_task_is_offered_to_no_group(api, app):
+    number = api.new_ticket()["number"]
+    task = api.task("agent1", number, "classify")
+
+    def offered() -> list[tuple]:
+        with app.app_context():
+            return [tuple(r) for r in db.session.execute(
+                select(TaskCandidate.kind, TaskCandidate.code).where(TaskCandidate.task_id == task["id"]))]
+
+    assert offered() == [("role", "agent")]
+    assert api.post("agent1", f"/api/tasks/{task['id']}/claim").status_code == 200
+    assert offered() == []
+    assert [t["id"] for t in api.get("lead1", "/api/tasks?scope=group").get_json()["items"]] == []
+    assert [t["id"] for t in api.get("agent1", "/api/tasks?scope=group").get_json()["items"]] == [task["id"]]
+    assert api.post("agent1", f"/api/tasks/{task['id']}/unclaim").status_code == 200
+    assert offered() == [("role", "agent")]
+    assert [t["id"] for t in api.get("lead1", "/api/tasks?scope=group").get_json()["items"]] == [task["id"]]

@@ -46,17 +46,18 @@ def upgrade():
     op.create_index('ix_sla_clock_breached_ticket', 'sla_clock', ['breached', 'ticket_id'], unique=False)
     op.create_index('ix_ticket_assignee', 'ticket', ['assignee'], unique=False)
     op.create_index('ix_ticket_accepted_at', 'ticket', ['accepted_at'], unique=False)
-    # the candidates of the tasks open now, from the JSON lists on their rows
+    # the candidates of the tasks open and unheld now, from the JSON lists on their rows
     bind = op.get_bind()
     human_task = sa.table('human_task', sa.column('id', sa.Integer), sa.column('state', sa.String),
                           sa.column('roles', sa.JSON), sa.column('candidate_users', sa.JSON),
+                          sa.column('assignee', sa.String),
                           sa.column('due_at', engine.db.UTCDateTime(timezone=True)))
     candidate = sa.table('task_candidate', sa.column('task_id', sa.Integer), sa.column('kind', sa.String),
                          sa.column('code', sa.String), sa.column('due_at', engine.db.UTCDateTime(timezone=True)))
     rows = []
     for task_id, roles, users, due_at in bind.execute(
         sa.select(human_task.c.id, human_task.c.roles, human_task.c.candidate_users, human_task.c.due_at)
-        .where(human_task.c.state == 'READY')
+        .where(human_task.c.state == 'READY', human_task.c.assignee.is_(None))
     ):
         rows += [{'task_id': task_id, 'kind': 'role', 'code': c, 'due_at': due_at} for c in dict.fromkeys(roles or [])]
         rows += [{'task_id': task_id, 'kind': 'user', 'code': u, 'due_at': due_at} for u in dict.fromkeys(users or [])]
