@@ -10,6 +10,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     Column,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -158,7 +160,11 @@ class HumanTask(Base):
     """One occurrence of a user task; the inbox reads this, never the workflow state."""
 
     __tablename__ = "human_task"
-    __table_args__ = (Index("ix_human_task_state_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_human_task_state_due", "state", "due_at"),
+        # issue 12: "my tasks" (READY, assigned to me, soonest due) straight from the index
+        Index("ix_human_task_state_assignee_due", "state", "assignee", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
@@ -180,6 +186,7 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(80))
 
     instance: Mapped[ProcessInstance] = relationship()
+    ticket: Mapped[Ticket | None] = relationship(viewonly=True)
 
 
 class TicketCounter(Base):
@@ -199,6 +206,12 @@ class Ticket(Base):
     """
 
     __tablename__ = "ticket"
+    __table_args__ = (
+        # issue 12: the ticket list's filters (holder, date range); the search's
+        # trigram index is PostgreSQL-only: POSTGRES_ONLY_DDL at the end of this module
+        Index("ix_ticket_assignee", "assignee"),
+        # ix_ticket_accepted_at (the date-range filter) is issue 9's, below with its KPI indexes
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -270,7 +283,11 @@ class SlaClock(Base):
     """
 
     __tablename__ = "sla_clock"
-    __table_args__ = (UniqueConstraint("ticket_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "name"),
+        # issue 12: the ticket list's "breached" filter reads the few breached clocks only
+        Index("ix_sla_clock_breached_ticket", "breached", "ticket_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
@@ -309,7 +326,11 @@ class Notification(Base):
     """An in-app message for one user (the bell menu)."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_read", "username", "read_at"),)
+    __table_args__ = (
+        Index("ix_notification_user_read", "username", "read_at"),
+        # issue 12: the bell's latest few without sorting all of a user's notifications
+        Index("ix_notification_user_created", "username", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80))
@@ -642,3 +663,69 @@ class Announcement(Base):
     ends_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=now)
+# --- issue 12: who may take an open task, and saved list filters ---
+
+
+class TaskCandidate(Base):
+    """One role or user a READY task nobody holds is offered to, one row each, so the inbox filters by index.
+
+    ``human_task.roles`` / ``candidate_users`` stay as the task's description (JSON
+    lists cannot be indexed); these rows exist only while the task is READY and
+    unassigned, so the table stays the size of the open group work, not of all history.
+    They are written by one flush hook on ``HumanTask`` (``engine.runtime.tasks``), so
+    every change of a task's assignee, state or candidates keeps them in step.
+    """
+
+    __tablename__ = "task_candidate"
+    __table_args__ = (Index("ix_task_candidate_kind_code_due", "kind", "code", "due_at", "task_id"),)
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "role" or "user"
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    due_at: Mapped[datetime | None]  # the task's, so a group's inbox walks this index in due order
+
+
+class SavedFilter(Base):
+    """A list's filter a user keeps under a name (the query string of the list's URL)."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("username", "page", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    page: Mapped[str] = mapped_column(String(20))  # the list it filters: "tickets" or "inbox"
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PathStep(Base):
+    """A step of an instance's path cut off its live workflow state (``runtime.archive``).
+
+    An element of a (sub)process that completed, and the element it was reached
+    from; the ticket page reads these together with the live task tree.
+    """
+
+    __tablename__ = "path_step"
+
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
+    )
+    process: Mapped[str] = mapped_column(String(120), primary_key=True)  # the spec the element ran in
+    element: Mapped[str] = mapped_column(String(120), primary_key=True)
+    came_from: Mapped[str] = mapped_column(String(120), primary_key=True, default="")
+
+
+# The ticket search's text (issue 12): one expression, so the PostgreSQL trigram index
+# below serves ``ILIKE '%…%'`` over it (Chinese substrings of 3+ characters included).
+# SQLite has no such index and scans; its zero-setup mode is for small desks.
+TICKET_SEARCH_TEXT = (
+    "number || ' ' || title || ' ' || description || ' ' || organisation || ' ' || reporter_name || ' ' || phone"
+)
+POSTGRES_ONLY_DDL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    f"CREATE INDEX IF NOT EXISTS ix_ticket_search_trgm ON ticket USING gin (({TICKET_SEARCH_TEXT}) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_ticket_number_prefix ON ticket (number varchar_pattern_ops)",
+)
+for _statement in POSTGRES_ONLY_DDL:
+    event.listen(Ticket.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))

@@ -4,6 +4,8 @@ import os
 
 from flask import Flask
 
+THREADS = 8  # request threads per gunicorn worker (``desk serve``)
+
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
@@ -21,6 +23,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # one connection per request thread of a gunicorn worker, plus the timer thread
+        # (issue 12): sized to the workers, never more connections than can be used
+        threads = int(os.environ.get("DESK_THREADS", THREADS))
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": threads + 1, "max_overflow": 2})
 
     from . import api, auth, database, errors, i18n
     from .extensions import csrf

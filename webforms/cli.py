@@ -20,7 +20,7 @@ from engine.desk import users
 from engine.errors import EngineError, InvalidDefinition
 from engine.runtime import definitions, timers
 
-from . import create_app
+from . import THREADS, create_app
 from .extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,7 +195,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", 1 if sqlite else (workers or 2))
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 8)
+            self.cfg.set("threads", int(os.environ.get("DESK_THREADS", THREADS)))  # = the pool size, create_app
             self.cfg.set("accesslog", "-")
             if in_process:
                 self.cfg.set("post_worker_init", lambda _worker: start_in_process_worker(app))
@@ -211,7 +211,11 @@ def serve(host: str, port: int, workers: int | None) -> None:
 @click.option("--completions", default=200, show_default=True, help="Task completions to time.")
 @click.pass_context
 def bench(ctx, completions: int) -> None:
-    """Engine cost per task completion and state size, against raw in-memory SpiffWorkflow."""
+    """Engine cost per task completion and state size, against raw in-memory SpiffWorkflow.
+
+    The subcommands measure the desk at scale on PostgreSQL: inbox, search, http, timers,
+    loops (issue 12), report (issue 9), kb (issue 14).
+    """
     if ctx.invoked_subcommand is not None:
         return
     from engine import bench as engine_bench
@@ -219,6 +223,86 @@ def bench(ctx, completions: int) -> None:
     for line in engine_bench.run(completions=completions):
         click.echo(line)
 
+
+# desk bench inbox|search|http|timers|loops (webforms/bench.py): each builds its data in --url, which is WIPED
+_BENCH_URL = click.option("--url", envvar="DESK_BENCH_URL", required=True,
+                          help="A PostgreSQL database to wipe and fill (or DESK_BENCH_URL).")
+_SIZES = [
+    click.option("--open", "open_", default=100_000, show_default=True, help="Open tickets in the large data set."),
+    click.option("--closed", default=1_000_000, show_default=True, help="Closed tickets in the large data set."),
+    click.option("--small-open", default=1_000, show_default=True, help="Open tickets in the small data set."),
+    click.option("--small-closed", default=10_000, show_default=True, help="Closed tickets in the small data set."),
+]
+
+
+def _sized(command):
+    for option in reversed(_SIZES):
+        command = option(command)
+    return _BENCH_URL(command)
+
+
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
+
+
+@bench.command("inbox")
+@_sized
+@click.option("--repeat", default=40, show_default=True)
+def bench_inbox(url, open_, closed, small_open, small_closed, repeat) -> None:
+    """Task list, inbox pages and the bell, small vs large data set."""
+    from . import bench as scale
+
+    _echo(scale.inbox(url, small=(small_open, small_closed), large=(open_, closed), repeat=repeat))
+
+
+@bench.command("search")
+@_sized
+@click.option("--repeat", default=40, show_default=True)
+def bench_search(url, open_, closed, small_open, small_closed, repeat) -> None:
+    """Ticket search (Chinese substrings, number prefixes) and list filters, small vs large."""
+    from . import bench as scale
+
+    _echo(scale.search_bench(url, small=(small_open, small_closed), large=(open_, closed), repeat=repeat))
+
+
+@bench.command("http")
+@_sized
+@click.option("--workers", default=4, show_default=True, help="gunicorn workers.")
+@click.option("--threads", default=4, show_default=True, help="Threads per worker (= its connection pool).")
+@click.option("--clients", default=16, show_default=True, help="Concurrent clients driving ticket lives.")
+@click.option("--seconds", default=20.0, show_default=True, help="Length of each measured run.")
+def bench_http(url, open_, closed, small_open, small_closed, workers, threads, clients, seconds) -> None:
+    """Completions/s and latency through gunicorn, saturated and at about half that load."""
+    from . import bench as scale
+
+    _echo(scale.http_bench(url, small=(small_open, small_closed), large=(open_, closed), workers=workers,
+                           threads=threads, clients=clients, seconds=seconds))
+
+
+@bench.command("timers")
+@_BENCH_URL
+@click.option("--pending", default=100_000, show_default=True, help="Instances waiting on a timer.")
+@click.option("--due", default=1_000, show_default=True, help="How many of them fall due in the same second.")
+@click.option("--workers", "worker_counts", default="1,4", show_default=True, help="Worker counts to run, comma-separated.")
+@click.option("--lead", default=20.0, show_default=True, help="Seconds from building to the burst.")
+def bench_timers(url, pending, due, worker_counts, lead) -> None:
+    """A burst of due timers among many pending: lag, firings/s, none lost, none twice."""
+    from . import bench as scale
+
+    counts = tuple(int(n) for n in worker_counts.split(",") if n.strip())
+    _echo(scale.timers_bench(url, pending=pending, due=due, workers=counts, lead=lead))
+
+
+@bench.command("loops")
+@_BENCH_URL
+@click.option("--loops", default=100, show_default=True, help="Times each ticket is reopened.")
+@click.option("--tickets", "tickets_count", default=3, show_default=True)
+def bench_loops(url, loops, tickets_count) -> None:
+    """The cost of a completion at reopen loop 1, 10, 50, N."""
+    from . import bench as scale
+
+    _echo(scale.loops_bench(url, loops=loops, tickets_count=tickets_count))
 
 
 @bench.command("report")
@@ -236,6 +320,20 @@ def bench_report(tickets: int, months: int, repeat: int, keep: bool, database_ur
         click.echo(line)
     if not database_url.startswith("postgresql"):
         sys.exit(1)
+
+
+# --- issue 14: knowledge-base search speed (desk bench kb) ---
+
+
+@bench.command("kb")
+@click.option("--articles", default=10_000, show_default=True, help="Published articles to search.")
+@click.option("--queries", default=200, show_default=True, help="Searches to time.")
+def bench_kb(articles: int, queries: int) -> None:
+    """Chinese knowledge-base search time over N articles (a throw-away SQLite database)."""
+    from engine import bench as engine_bench
+
+    for line in engine_bench.run_kb(articles=articles, queries=queries):
+        click.echo(line)
 
 
 # --- process owners and admins: process tests, migrating instances (engine.authoring.scenarios, engine.authoring.migration) ---
@@ -466,16 +564,3 @@ def import_calls(path: str, dry_run: bool, username: str) -> None:
 if __name__ == "__main__":
     main()
 
-
-# --- issue 14: knowledge-base search speed ---
-
-
-@main.command("bench-kb")
-@click.option("--articles", default=10_000, show_default=True, help="Published articles to search.")
-@click.option("--queries", default=200, show_default=True, help="Searches to time.")
-def bench_kb(articles: int, queries: int) -> None:
-    """Chinese knowledge-base search time over N articles (a throw-away SQLite database)."""
-    from engine import bench as engine_bench
-
-    for line in engine_bench.run_kb(articles=articles, queries=queries):
-        click.echo(line)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..clock import now
@@ -59,6 +59,18 @@ def notifications(session: Session, username: str, *, unread_only: bool = False,
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     return list(session.scalars(stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def unread_count(session: Session, username: str, *, cap: int = 100) -> int:
+    """Unread notifications of a user, counted up to ``cap`` (the bell shows "99+").
+
+    Counting stops at the cap, so it reads at most ``cap`` entries of the
+    (username, read_at) index however many notifications pile up.
+    """
+    capped = (
+        select(Notification.id).where(Notification.username == username, Notification.read_at.is_(None)).limit(cap)
+    )
+    return session.scalar(select(func.count()).select_from(capped.subquery())) or 0
 
 
 def mark_read(session: Session, username: str, ids: list[int] | None = None) -> None:

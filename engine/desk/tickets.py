@@ -1,4 +1,4 @@
-"""Tickets: numbers, the business projection written after every step, SLA clocks, search.
+"""Tickets: numbers, the business projection written after every step, SLA clocks (search: ``search``).
 
 The projection reads well-known variables from the process data, so the diagram
 stays in charge of *when* things happen (its scripts stamp ``accepted_at``,
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,18 +39,34 @@ TEXT_FIELDS = (
 
 
 def next_number(session: Session, ticket_type: str, at: datetime | None = None) -> str:
-    """INC-20261123-0001: prefix by type, the local day, a counter per prefix and day."""
+    """INC-20261123-0001: prefix by type, the local day, a counter per prefix and day.
+
+    PostgreSQL: the counter is bumped in a transaction of its own, committed at
+    once, so its row is locked for a millisecond, not for the whole creation
+    (creations queued behind it: p50 83 → 683 ms from 4 to 16 clients). The price
+    is a skipped number when the creation fails after this point (the intake form
+    is validated before). SQLite runs one writer at a time anyway.
+    """
     prefix = PREFIXES.get(ticket_type, "TKT")
     day = (at or now()).astimezone(LOCAL_TZ).strftime("%Y%m%d")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(TicketCounter).values(prefix=prefix, day=day, last=0).on_conflict_do_nothing())
-    last = session.execute(
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        with engine.begin() as connection:
+            last = _bump(connection, pg_insert, prefix, day)
+    else:
+        last = _bump(session, sqlite_insert, prefix, day)
+    return f"{prefix}-{day}-{last:04d}"
+
+
+def _bump(executor, insert, prefix: str, day: str) -> int:
+    executor.execute(insert(TicketCounter).values(prefix=prefix, day=day, last=0).on_conflict_do_nothing())
+    return executor.execute(
         update(TicketCounter)
         .where(TicketCounter.prefix == prefix, TicketCounter.day == day)
         .values(last=TicketCounter.last + 1)
         .returning(TicketCounter.last)
     ).scalar_one()
-    return f"{prefix}-{day}-{last:04d}"
 
 
 def parse_time(value) -> datetime | None:
@@ -159,45 +175,6 @@ def get_by_number(session: Session, number: str) -> Ticket:
     if ticket is None:
         raise NotFound(f"工单 {number} 不存在 / no ticket {number}")
     return ticket
-
-
-def search(
-    session: Session,
-    *,
-    status: str | None = None,
-    type: str | None = None,
-    priority: str | None = None,
-    q: str | None = None,
-    organisation: str | None = None,
-    page: int = 1,
-    per_page: int = 20,
-) -> tuple[list[Ticket], int]:
-    """Tickets newest first, filtered; returns (page of tickets, total count)."""
-    stmt = select(Ticket)
-    if status:
-        stmt = stmt.where(Ticket.status == status)
-    if type:
-        stmt = stmt.where(Ticket.type == type)
-    if priority:
-        stmt = stmt.where(Ticket.priority == priority)
-    if organisation:
-        stmt = stmt.where(Ticket.organisation == organisation)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(
-                Ticket.number.ilike(like),
-                Ticket.title.ilike(like),
-                Ticket.description.ilike(like),
-                Ticket.organisation.ilike(like),
-                Ticket.reporter_name.ilike(like),
-                Ticket.phone.ilike(like),
-            )
-        )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = max(1, int(page or 1))
-    rows = session.scalars(stmt.order_by(Ticket.id.desc()).offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total
 
 
 def _like_prefix(text: str) -> str:

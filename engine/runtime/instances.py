@@ -18,13 +18,15 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, contains_eager
 
 from ..clock import now
 from ..desk import audit, customers, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket, User
-from . import definitions, forms, sandbox, tasks
+from ..models import HumanTask, InstanceStatus, PathStep, ProcessInstance, TaskState, Ticket, User
+from . import archive, definitions, forms, sandbox, tasks
 from .serialization import dump_state, load_workflow
 
 DESK_PROCESS = "service_desk"
@@ -157,9 +159,11 @@ def save(
     *,
     actor: str,
     sla_events: list[tuple[str, str]],
-) -> None:
+) -> Ticket | None:
+    """Write the step: state, next timer, task rows, ticket projection; returns the ticket (None: no ticket)."""
     at = now()
     ticket = _ticket_of(session, instance)  # before the state changes: no autoflush of the blob twice
+    _archive(session, instance, archive.compact(workflow))
     instance.state = dump_state(workflow)
     _remember(instance, workflow)
     instance.revision = (instance.revision or 0) + 1
@@ -188,6 +192,17 @@ def save(
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
+    return ticket
+
+
+def _archive(session: Session, instance: ProcessInstance, steps: list[archive.Step]) -> None:
+    """Keep the steps ``archive.compact`` cut off the state, in one statement (none when nothing was cut)."""
+    if not steps:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = [{"instance_id": instance.id, "process": s.process, "element": s.element, "came_from": s.came_from}
+            for s in steps]
+    session.execute(insert(PathStep).values(rows).on_conflict_do_nothing())
 
 
 # --- starting ------------------------------------------------------------------------
@@ -283,9 +298,23 @@ def _check_complaint_about(session: Session, values: dict) -> None:
 
 
 def _locked_ready_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
-    row = tasks.get(session, task_id)
-    instance = lock(session, row.instance_id)
-    session.refresh(row)
+    """The task row and its instance, both locked, read fresh, in one statement.
+
+    PostgreSQL locks both rows (``FOR UPDATE OF``), so the task's state is the one
+    committed last, as a second ``SELECT`` after locking the instance used to ensure.
+    """
+    stmt = (
+        select(HumanTask)
+        .join(HumanTask.instance)
+        .options(contains_eager(HumanTask.instance))  # row.instance holds it: the answer reads its form
+        .where(HumanTask.id == task_id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=(HumanTask, ProcessInstance))
+    row = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在 / no task {task_id}")
+    instance = row.instance
     if row.state != TaskState.READY:
         who = row.completed_by or "系统"
         when = row.completed_at.isoformat() if row.completed_at else ""
@@ -378,6 +407,27 @@ def unclaim(session: Session, task_id: int, *, user: User) -> HumanTask:
     return row
 
 
+def assign(session: Session, task_id: int, assignee: str, *, user: User) -> HumanTask:
+    """A lead or admin gives an open task to one person who may do it (the inbox's bulk assignment).
+
+    The task counts as claimed by them, so they (or a lead) can give it back to the group.
+    """
+    if not user.has_role("lead", "admin"):
+        raise Forbidden("只有组长和管理员可以分派任务 / only leads and admins assign tasks")
+    row, _instance = _locked_ready_task(session, task_id)
+    target = session.scalars(select(User).where(User.username == assignee, User.active.is_(True))).first()
+    if target is None:
+        raise Invalid(f"没有用户 {assignee} / no user {assignee}", fields={"assignee": [assignee]})
+    if not tasks.eligible(target, row):
+        raise Invalid(f"{assignee} 不能处理“{row.name}” / {assignee} may not do this task", fields={"assignee": [assignee]})
+    row.assignee = target.username
+    row.claimed = True
+    _touch_ticket_assignee(session, row)
+    audit.record(session, "assign", actor=user.username, instance_id=row.instance_id, ticket_id=row.ticket_id,
+                 task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data={"assignee": target.username})
+    return row
+
+
 def _touch_ticket_assignee(session: Session, row: HumanTask) -> None:
     if row.ticket_id is not None:
         ticket = session.get(Ticket, row.ticket_id)
@@ -388,14 +438,22 @@ def _touch_ticket_assignee(session: Session, row: HumanTask) -> None:
 
 def fire_timers(session: Session, instance_id: int, *, actor: str = "timer") -> bool:
     """Fire whatever timers of this instance are due; False when there was nothing to do."""
-    instance = lock(session, instance_id)
+    return fire_locked(session, lock(session, instance_id), actor=actor)
+
+
+def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "timer") -> bool:
+    """``fire_timers`` for an instance this transaction has already locked.
+
+    The timer worker claims a batch of due instances with one ``SELECT … FOR UPDATE
+    SKIP LOCKED`` (``timers.claim_batch``) and fires each through here, without
+    selecting it a second time.
+    """
     if instance.status != InstanceStatus.RUNNING or instance.next_timer_at is None or instance.next_timer_at > now():
         return False
     workflow = load(instance)
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=actor, sla_events=fired)
-    audit.record(session, "timer", actor=actor, instance_id=instance.id,
-                 ticket_id=getattr(_ticket_of(session, instance), "id", None),
+    ticket = save(session, instance, workflow, actor=actor, sla_events=fired)
+    audit.record(session, "timer", actor=actor, instance_id=instance.id, ticket_id=ticket.id if ticket else None,
                  data={"fired": [f"{name}:{level}" for name, level in fired]})
     return True
 

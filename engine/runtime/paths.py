@@ -9,7 +9,8 @@ in, because element ids are only unique within one file:
                            "completed": [...], "current": [...], "flows": [...]},
      "ticket_resolution": {...}}
 
-An element done before and open again (a loop) is in both lists. A sequence
+An element done before and open again (a loop) is in both lists. Steps a looping
+instance no longer holds in its state (``archive``) come from ``path_step``. A sequence
 flow is taken when its source and its target were both visited, one right after
 the other in the tree (a task's nearest ancestor with a BPMN id is the element
 it came from), so a gateway's branches that were not taken stay grey.
@@ -24,7 +25,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import HumanTask, ProcessInstance, ProcessVersion, TaskState
+from ..models import HumanTask, PathStep, ProcessInstance, ProcessVersion, TaskState
 from . import instances, safe_xml
 from .definitions import BPMN_NS
 
@@ -53,6 +54,12 @@ def visited(session: Session, instance: ProcessInstance) -> dict[str, dict[str, 
             source = _came_from(task)
             if source is not None:
                 steps[process].add((source, bpmn_id))
+    for step in session.scalars(select(PathStep).where(PathStep.instance_id == instance.id)):
+        # the steps cut off the live state of a looping instance (runtime.archive)
+        process = layout.owner.get(step.process, step.process)
+        marks[process]["completed"].add(step.element)
+        if step.came_from:
+            steps[process].add((step.came_from, step.element))
     for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)):
         process = layout.owner.get(row.process_id, row.process_id)
         if row.state == TaskState.COMPLETED:

@@ -3,23 +3,29 @@
 After every step the write path calls ``sync``: READY user tasks in the workflow
 get a row; rows whose task moved on become COMPLETED or CANCELLED. The inbox
 queries rows only; it never deserializes a workflow.
+
+Who may take an open task is also kept as ``task_candidate`` rows (one per role
+or user, only while the task is READY), because the JSON lists on the row cannot
+be indexed: with 100,000 open tasks the inbox must filter, sort and page in SQL
+(``inbox_page``), never load every READY row to pick a page in Python.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import or_, select
+from sqlalchemy import delete, event, func, insert, inspect, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..errors import Forbidden, NotFound
-from ..models import HumanTask, ProcessInstance, Role, TaskState, Ticket, User
+from ..errors import Forbidden, Invalid, NotFound
+from ..models import HumanTask, ProcessInstance, ProcessVersion, Role, TaskCandidate, TaskState, Ticket, User
 
 _EXPR = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
 
@@ -61,6 +67,54 @@ def describe(session: Session, row: HumanTask, task_spec) -> None:
     row.roles = _resolve_roles(session, task_spec)
     row.candidate_users = list(ext.get("candidateUsers", []))
     row.form_key = getattr(getattr(task_spec, "form", None), "key", None) or None
+
+
+# --- task_candidate rows: kept in step by the flush, whoever changes the task ---
+
+
+def _candidate_rows(row: HumanTask) -> list[dict]:
+    """What ``task_candidate`` must hold for a row: its roles and users while READY and nobody holds it.
+
+    A task someone holds (assigned by the process, claimed, assigned or reassigned by a
+    lead, kept by whoever did the previous step) is offered to no group, so it has none:
+    a group's inbox is then one walk of the candidate index, with no open task of the
+    group read to find out it is taken.
+    """
+    if row.state != TaskState.READY or row.assignee:
+        return []
+    wanted = [("role", code) for code in dict.fromkeys(row.roles or [])]
+    wanted += [("user", name) for name in dict.fromkeys(row.candidate_users or [])]
+    return [{"task_id": row.id, "kind": kind, "code": code, "due_at": row.due_at} for kind, code in wanted]
+
+
+_CANDIDATE_FIELDS = ("state", "assignee", "roles", "candidate_users")
+
+
+@event.listens_for(HumanTask, "after_insert")
+def _candidates_of_new_task(_mapper, connection, row: HumanTask) -> None:
+    """A new row's candidates, in the same flush (one statement; none for a held or finished task)."""
+    rows = _candidate_rows(row)
+    if rows:
+        connection.execute(insert(TaskCandidate.__table__), rows)
+
+
+@event.listens_for(HumanTask, "after_update")
+def _candidates_of_changed_task(_mapper, connection, row: HumanTask) -> None:
+    """Rewrite a row's candidates when its assignee, state or candidates changed; move their due time with it.
+
+    This is the one place that keeps ``task_candidate`` in step: claim, unclaim,
+    complete, a lead's (re)assignment, the process assigning the next step, ``sync``
+    closing rows, a migration re-describing them all only set the row's attributes.
+    """
+    state = inspect(row)
+    table = TaskCandidate.__table__
+    if any(state.attrs[name].history.has_changes() for name in _CANDIDATE_FIELDS):
+        connection.execute(delete(table).where(table.c.task_id == row.id))
+        rows = _candidate_rows(row)
+        if rows:
+            connection.execute(insert(table), rows)
+    elif state.attrs.due_at.history.has_changes() and row.state == TaskState.READY and not row.assignee:
+        connection.execute(update(table).where(table.c.task_id == row.id).values(due_at=row.due_at))
 
 
 def _evaluate_assignee(workflow, task, expression: str) -> str | None:
@@ -135,7 +189,7 @@ def sync(
         guid = str(task.id)
         if guid in open_rows:
             row = open_rows.pop(guid)
-            row.due_at = _timer_due(task) or row.due_at
+            row.due_at = _timer_due(task) or row.due_at  # the flush moves the candidates' due time too
             ready.append(row)
             continue
         ext = getattr(task.task_spec, "extensions", None) or {}
@@ -176,6 +230,13 @@ def may_do(user: User, task: HumanTask) -> bool:
     return bool(user.role_codes.intersection(task.roles or []))
 
 
+def eligible(user: User, task: HumanTask) -> bool:
+    """Whether ``user`` is one the task may be given to, whoever holds it now (admins always)."""
+    if user.has_role("admin") or user.username in (task.candidate_users or []):
+        return True
+    return bool(user.role_codes.intersection(task.roles or []))
+
+
 def check_may_do(user: User, task: HumanTask) -> None:
     if may_do(user, task):
         return
@@ -191,6 +252,151 @@ def get(session: Session, task_id: int) -> HumanTask:
     return task
 
 
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+SCOPES = ("mine", "group", "all")
+# sort key → column; the ticket's columns need the ticket joined
+SORTS = {
+    "due": HumanTask.due_at,
+    "created": HumanTask.created_at,
+    "task": HumanTask.name,
+    "ticket": Ticket.number,
+    "type": Ticket.type,
+    "priority": Ticket.priority,
+    "organisation": Ticket.organisation,
+    "assignee": HumanTask.assignee,
+}
+TICKET_FILTERS = {"type": Ticket.type, "priority": Ticket.priority, "organisation": Ticket.organisation}
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows, how many match in all, and where it is."""
+
+    rows: list
+    total: int  # at most COUNT_CAP; ``total_exact`` says whether there are more
+    page: int
+    per_page: int
+    total_exact: bool = True
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+COUNT_CAP = 1_000
+
+
+def _parts(user: User, scope: str) -> list[tuple[tuple[str, str] | None, list]]:
+    """The parts of what ``user`` sees in ``scope`` (the rule of ``may_do``): (candidate, conditions) each.
+
+    ``group`` is "assigned to me" plus, for each of my roles (and my name), "unassigned
+    and offered to it", read from ``task_candidate`` in due order. The parts are
+    queried apart and put together: each walks an index in the list's order and
+    stops when a page is full, where one ``OR`` made PostgreSQL read and sort every
+    open task.
+    """
+    if scope == "mine":
+        return [(None, [HumanTask.assignee == user.username])]
+    if scope == "all" and user.has_role("lead", "admin") or user.has_role("admin"):
+        return [(None, [])]
+    offered = [("role", code) for code in sorted(user.role_codes)] + [("user", user.username)]
+    return [(None, [HumanTask.assignee == user.username])] + [(c, [HumanTask.assignee.is_(None)]) for c in offered]
+
+
+def _wrapped(limited):
+    """A limited select as a plain one (SQLite allows no LIMIT inside a UNION's parts)."""
+    inner = limited.subquery()
+    return select(inner.c.id)
+
+
+def inbox_page(
+    session: Session,
+    user: User,
+    *,
+    scope: str = "mine",
+    ticket: str | None = None,
+    instance_id: int | None = None,
+    filters: dict[str, str] | None = None,
+    sort: str = "due",
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> Page:
+    """One page of READY tasks a user sees, filtered, sorted and counted in SQL.
+
+    ``mine``: assigned to or claimed by the user; ``group``: the user's own and
+    the unassigned tasks of their roles (or naming them); ``all``: every open
+    task (leads and admins; others get ``group``). ``sort`` is a key of ``SORTS``,
+    ``-`` in front for descending; ties go by due time, then id. ``filters``:
+    ``type``, ``priority``, ``organisation`` (the ticket's) and ``stage`` (BPMN id).
+    The total is counted up to ``COUNT_CAP`` ("1000+"): counting every open task
+    of a busy group cost more than the page.
+    """
+    if scope not in SCOPES:
+        raise Invalid("scope 应为 mine、group 或 all / scope must be mine, group or all", fields={"scope": [scope]})
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        raise Invalid(f"无法按 {sort} 排序 / cannot sort by {sort}", fields={"sort": [sort]})
+    if not 1 <= per_page <= MAX_PAGE_SIZE:
+        raise Invalid(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间 / per_page must be 1 to {MAX_PAGE_SIZE}",
+                      fields={"per_page": [str(per_page)]})
+    page = max(1, page)
+    conditions = [HumanTask.state == TaskState.READY]
+    if instance_id:
+        conditions.append(HumanTask.instance_id == instance_id)
+    filters = {name: value for name, value in (filters or {}).items() if value}
+    if filters.get("stage"):
+        conditions.append(HumanTask.bpmn_id == filters["stage"])
+    ticket_conditions = [TICKET_FILTERS[name] == value for name, value in filters.items() if name in TICKET_FILTERS]
+    if ticket:
+        ticket_conditions.append(Ticket.number == ticket)
+    column = SORTS[key]
+    joined = bool(ticket_conditions) or column.class_ is Ticket
+
+    def base(*columns):
+        stmt = select(*columns).where(*conditions)
+        if joined:
+            stmt = stmt.outerjoin(Ticket, Ticket.id == HumanTask.ticket_id).where(*ticket_conditions)
+        return stmt
+
+    order = [column.desc() if sort.startswith("-") else column.asc()]
+    if key == "due":
+        order = [order[0].nulls_last()]  # tasks without a deadline last, as the index stores them
+    order += [HumanTask.due_at.asc().nulls_last(), HumanTask.id]
+    parts = _parts(user, scope)
+    reach = page * per_page  # each part needs at most this many rows in the list's order
+
+    plain = not joined and len(conditions) == 1  # no filter beyond READY
+
+    def part(candidate, where, *, ordered: bool):
+        if candidate is not None and plain and key == "due" and not sort.startswith("-"):
+            # the default group inbox: one walk of the candidate index, nothing else read
+            stmt = select(TaskCandidate.task_id.label("id")).where(
+                TaskCandidate.kind == candidate[0], TaskCandidate.code == candidate[1])
+            return stmt.order_by(TaskCandidate.due_at.asc().nulls_last(), TaskCandidate.task_id) if ordered else stmt
+        stmt = base(HumanTask.id).where(*where)
+        part_order = order
+        if candidate is not None:
+            stmt = stmt.join(TaskCandidate, TaskCandidate.task_id == HumanTask.id).where(
+                TaskCandidate.kind == candidate[0], TaskCandidate.code == candidate[1])
+            if key == "due" and not sort.startswith("-"):  # the candidate index's own order
+                part_order = [TaskCandidate.due_at.asc().nulls_last(), TaskCandidate.task_id]
+        return stmt.order_by(*part_order) if ordered else stmt
+
+    if len(parts) == 1 and parts[0][0] is None:
+        stmt = base(HumanTask).where(*parts[0][1])
+        counted = base(HumanTask.id).where(*parts[0][1]).limit(COUNT_CAP + 1)
+    else:
+        ids = union(*(_wrapped(part(c, w, ordered=True).limit(reach)) for c, w in parts)).subquery()
+        stmt = select(HumanTask).where(HumanTask.id.in_(select(ids.c.id)))
+        if joined:
+            stmt = stmt.outerjoin(Ticket, Ticket.id == HumanTask.ticket_id)
+        counted = union(*(_wrapped(part(c, w, ordered=False).limit(COUNT_CAP + 1)) for c, w in parts))
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    rows = session.scalars(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page))
+    return Page(list(rows), min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)
+
+
 def inbox(
     session: Session,
     user: User,
@@ -199,22 +405,10 @@ def inbox(
     ticket: str | None = None,
     instance_id: int | None = None,
 ) -> list[HumanTask]:
-    """READY tasks for a user, soonest due first.
-
-    ``mine``: assigned to or claimed by the user; ``group``: unassigned tasks of
-    the user's roles (and their own); ``all``: every open task (leads and admins).
-    """
-    stmt = select(HumanTask).where(HumanTask.state == TaskState.READY)
-    if ticket:
-        stmt = stmt.join(Ticket, Ticket.id == HumanTask.ticket_id).where(Ticket.number == ticket)
-    if instance_id:
-        stmt = stmt.where(HumanTask.instance_id == instance_id)
-    rows = list(session.scalars(stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)))
-    if scope == "all" and user.has_role("lead", "admin"):
-        return rows
-    if scope == "mine":
-        return [t for t in rows if t.assignee == user.username]
-    return [t for t in rows if may_do(user, t)]
+    """The first page (at most ``MAX_PAGE_SIZE``) of ``inbox_page``, soonest due first."""
+    return inbox_page(
+        session, user, scope=scope, ticket=ticket, instance_id=instance_id, per_page=MAX_PAGE_SIZE
+    ).rows
 
 
 def spec_of(task: HumanTask):
@@ -224,6 +418,35 @@ def spec_of(task: HumanTask):
     spec, subprocess_specs = definitions.specs_of(task.instance.version)
     process = spec if spec.name == task.process_id else subprocess_specs.get(task.process_id)
     return process.task_specs.get(task.bpmn_id) if process is not None else None
+
+
+def forms_of(session: Session, rows: list[HumanTask]) -> dict[int, list]:
+    """Each row's form fields by row id, in two small queries for any number of rows.
+
+    A form depends only on (version, process, step), so it is built once per such
+    step from the cached spec; the instances' stored states are never loaded.
+    """
+    from . import definitions, forms
+
+    instance_ids = {r.instance_id for r in rows}
+    if not instance_ids:
+        return {}
+    version_of = dict(
+        session.execute(select(ProcessInstance.id, ProcessInstance.version_id).where(ProcessInstance.id.in_(instance_ids)))
+        .all()
+    )
+    versions = {v.id: v for v in session.scalars(select(ProcessVersion).where(ProcessVersion.id.in_(set(version_of.values()))))}
+    built: dict[tuple, list] = {}
+    result = {}
+    for row in rows:
+        key = (version_of[row.instance_id], row.process_id, row.bpmn_id)
+        if key not in built:
+            spec, subprocess_specs = definitions.specs_of(versions[key[0]])
+            process = spec if spec.name == row.process_id else subprocess_specs.get(row.process_id)
+            task_spec = process.task_specs.get(row.bpmn_id) if process is not None else None
+            built[key] = forms.field_defs(getattr(task_spec, "form", None))
+        result[row.id] = built[key]
+    return result
 
 
 def form_of(task: HumanTask) -> list:

@@ -8,10 +8,15 @@ from . import bp, schemas
 _OPERATIONS = [
     ("/api/tokens", "post", "Exchange username/password for a bearer token", "TokenRequest", "TokenResponse", 201, False),
     ("/api/tickets", "post", "Register a call (intake fields); completes the intake task", None, "TicketDetail", 201, True),
-    ("/api/tickets", "get", "Search tickets (status, type, priority, q, organisation, page)", None, "TicketPage", 200, True),
+    ("/api/tickets", "get", "Search tickets (q: text or number prefix, % and _ literal; status, type, priority, organisation, "
+     "holder, breached=1, from=/to= YYYY-MM-DD local days, page, per_page 20 by default, at most 200)", None, "TicketPage", 200, True),
     ("/api/tickets/{number}", "get", "One ticket with SLA clocks, open tasks and history", None, "TicketDetail", 200, True),
-    ("/api/tasks", "get", "READY tasks (scope=mine|group|all, ticket=, instance=)", None, "Task", 200, True),
+    ("/api/tasks", "get", "READY tasks, one page (scope=mine|group|all, ticket=, instance=, type=, priority=, stage=, "
+     "organisation=, sort=due|-due|created|task|ticket|type|priority|organisation|assignee, page=, per_page= 50 by "
+     "default, at most 200). Items carry form_url; the form itself only with include=form or when narrowed by "
+     "ticket= or instance=", None, "TaskPage", 200, True),
     ("/api/tasks/{id}", "get", "One task with its form", None, "Task", 200, True),
+    ("/api/tasks/{id}/form", "get", "The form fields of one task (what a list item's form_url points at)", None, "TaskForm", 200, True),
     ("/api/tasks/{id}/claim", "post", "Claim a group task", None, "Task", 200, True),
     ("/api/tasks/{id}/unclaim", "post", "Give a claimed task back to its group", None, "Task", 200, True),
     ("/api/tasks/{id}/complete", "post", "Complete a task with form data", "CompleteRequest", "Task", 200, True),
@@ -58,7 +63,7 @@ def build_spec() -> dict:
     for name in ("Note", "NoteRequest", "AttachmentInfo", "CustomerRequest", "CustomerDetail", "CustomerPage",
                  "CustomerLink", "KbHit", "KbArticle", "Onsite", "AnnouncementInfo",  # issue 14: before what nests them
                  "TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
-                 "Version", "StartRequest", "Instance", "Report"):
+                 "Version", "StartRequest", "Instance", "Report", "TaskForm", "TaskPage"):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict] = {}
     for path, method, summary, request, response, status, secured in _OPERATIONS:

@@ -73,6 +73,23 @@ class Task(Schema):
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     form = fields.List(fields.Nested(FormField))
+    form_url = fields.String(dump_only=True)
+
+
+class TaskForm(Schema):
+    id = fields.Integer()
+    form = fields.List(fields.Nested(FormField))
+
+
+class TaskPage(Schema):
+    """A page of tasks; ``form`` in items only with include=form (or ticket=/instance=), else ``form_url``."""
+
+    items = fields.List(fields.Nested(Task))
+    total = fields.Integer()
+    total_exact = fields.Boolean()  # false: at least ``total`` (counting stops at 1,000)
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
 
 
 class CompleteRequest(Schema):
@@ -174,6 +191,8 @@ class TicketDetail(TicketSummary):
 class TicketPage(Schema):
     items = fields.List(fields.Nested(TicketSummary))
     total = fields.Integer()
+    total_exact = fields.Boolean()  # false: at least ``total`` (the count stops at 1,000)
+    has_next = fields.Boolean()
     page = fields.Integer()
     per_page = fields.Integer()
 

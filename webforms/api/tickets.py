@@ -1,6 +1,6 @@
 from flask import g, request
 
-from engine.desk import attachments, audit, knowledge, notes, onsite, tickets
+from engine.desk import attachments, audit, knowledge, notes, onsite, search, tickets
 from engine.models import HumanTask, TaskState
 from engine.runtime import instances
 
@@ -17,7 +17,7 @@ def ticket_json(ticket) -> dict:
         .where(HumanTask.ticket_id == ticket.id, HumanTask.state == TaskState.READY)
         .order_by(HumanTask.id)
     )
-    data["open_tasks"] = [task_json(r) for r in open_rows]
+    data["open_tasks"] = [task_json(r, number=ticket.number) for r in open_rows]
     data["notes"] = Note(many=True).dump(notes.of_ticket(db.session, ticket.id))
     data["attachments"] = AttachmentInfo(many=True).dump(attachments.of_ticket(db.session, ticket.id, kind=None))
     data["onsite"] = Onsite(many=True).dump(onsite.of_ticket(db.session, ticket.id))
@@ -31,29 +31,27 @@ def ticket_json(ticket) -> dict:
 def create_ticket():
     """Register a call (the intake fields); completes the intake task."""
     ticket = instances.create_ticket(db.session, json_body(), user=g.user)
+    answer = ticket_json(ticket)  # before the commit: from what is in hand, no re-reads
     db.session.commit()
-    return ticket_json(ticket), 201
+    return answer, 201
 
 
 @bp.get("/tickets")
 @token_required()
 def list_tickets():
+    """Search: q (text or number prefix), status, type, priority, organisation, holder, breached=1,
+    from/to (local days), page, per_page (20, at most 200); ``total`` stops at 1,000 (``total_exact``)."""
     args = request.args
-    rows, total = tickets.search(
-        db.session,
-        status=args.get("status"),
-        type=args.get("type"),
-        priority=args.get("priority"),
-        q=args.get("q"),
-        organisation=args.get("organisation"),
-        page=args.get("page", 1, type=int),
-        per_page=min(args.get("per_page", 20, type=int), 100),
-    )
+    per_page = args.get("per_page", 20, type=int)
+    result = search.find(db.session, search.Filters.parse(args), page=args.get("page", 1, type=int),
+                         per_page=per_page)
     return {
-        "items": TicketSummary(many=True).dump(rows),
-        "total": total,
-        "page": args.get("page", 1, type=int),
-        "per_page": min(args.get("per_page", 20, type=int), 100),
+        "items": TicketSummary(many=True).dump(result.rows),
+        "total": result.total,
+        "total_exact": result.total_exact,
+        "has_next": result.has_next,
+        "page": result.page,
+        "per_page": result.per_page,
     }
 
 

@@ -1,8 +1,9 @@
 """The task inbox: my tasks, my groups' tasks, every open task (leads, admins).
 
-Rows come from ``engine.runtime.tasks.inbox`` (the human_task table; no workflow is
-loaded). Each row is shown with its ticket and the SLA clock that runs out
-first, soonest due on top. The list part re-renders alone every 30 s (htmx).
+Rows come from ``engine.runtime.tasks.inbox_page`` (the human_task table; no workflow
+is loaded), one page at a time, filtered and sorted in SQL: soonest due on top
+unless a column header asks otherwise. Each row is shown with its ticket and the
+SLA clock that runs out first. The list part re-renders alone every 30 s (htmx).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.clock import now
+from engine.errors import EngineError
 from engine.models import HumanTask, Ticket
-from engine.runtime import instances, tasks
+from engine.runtime import definitions, instances, tasks
 
 from ..auth import staff, staff_required
 from ..extensions import db
@@ -26,6 +28,9 @@ bp = Blueprint("inbox", __name__)
 
 SCOPES = ("mine", "group", "all")
 FILTERS = ("type", "priority", "stage", "organisation")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+# the columns a header click sorts by (keys of engine.runtime.tasks.SORTS)
+SORTABLE = ("due", "task", "ticket", "type", "priority", "organisation", "assignee")
 
 
 @dataclass
@@ -66,46 +71,64 @@ def _items(rows: list[HumanTask]) -> list[Item]:
         ticket = by_id.get(row.ticket_id)
         started, due = _deadline(row, ticket)
         items.append(Item(row, ticket, started, due))
-    far = datetime.max.replace(tzinfo=now().tzinfo)
-    return sorted(items, key=lambda i: (i.due or far, i.task.id))
+    return items  # in the order SQL sorted them
 
 
-def _matches(item: Item, filters: dict[str, str]) -> bool:
-    ticket = item.ticket
-    checks = {
-        "type": ticket.type if ticket else "",
-        "priority": ticket.priority if ticket else "",
-        "stage": item.task.bpmn_id,
-        "organisation": ticket.organisation if ticket else "",
-    }
-    return all(checks[name] == value for name, value in filters.items() if value)
+_stages: dict[tuple[int, str], list[tuple[str, str]]] = {}
 
 
-def _choices(items: list[Item]) -> dict[str, list[tuple[str, str]]]:
-    """Filter options taken from what is in the inbox right now."""
-    stages = {i.task.bpmn_id: i.task.name for i in items}
-    organisations = sorted({i.ticket.organisation for i in items if i.ticket and i.ticket.organisation})
-    priorities = sorted({i.ticket.priority for i in items if i.ticket and i.ticket.priority})
-    types = sorted({i.ticket.type for i in items if i.ticket and i.ticket.type})
+def _stage_choices() -> list[tuple[str, str]]:
+    """The user tasks of the deployed desk process (and what it calls), from its cached spec.
+
+    Taken from the diagram rather than from the open tasks, which would mean
+    reading all of them on every page.
+    """
+    version = definitions.latest_version(db.session, instances.DESK_PROCESS)
+    if version is None:
+        return []
+    key = (version.id, version.content_hash)
+    if key not in _stages:
+        spec, subprocess_specs = definitions.specs_of(version)
+        found = {
+            t.bpmn_id: t.bpmn_name or t.bpmn_id
+            for process in (spec, *subprocess_specs.values())
+            for t in process.task_specs.values()
+            if t.manual and t.bpmn_id
+        }
+        _stages[key] = sorted(found.items(), key=lambda kv: kv[1])
+    return _stages[key]
+
+
+def _choices() -> dict[str, list[tuple[str, str]]]:
+    """Filter options: the ticket types, priorities and the desk process's steps."""
     return {
-        "type": [(t, t) for t in types],
-        "priority": [(p, p) for p in priorities],
-        "stage": sorted(stages.items(), key=lambda kv: kv[1]),
-        "organisation": [(o, o) for o in organisations],
+        "type": [(t, t) for t in TYPE_NAMES],
+        "priority": [(p, p) for p in PRIORITIES],
+        "stage": _stage_choices(),
     }
 
 
 def _listing() -> dict:
     user = staff()
-    scope = request.args.get("scope", "mine")
+    args = request.args
+    scope = args.get("scope", "mine")
     if scope not in SCOPES or (scope == "all" and not user.has_role("lead", "admin")):
         scope = "mine"
-    filters = {name: request.args.get(name, "") for name in FILTERS}
-    items = _items(tasks.inbox(db.session, user, scope=scope))
-    shown = [i for i in items if _matches(i, filters)]
+    filters = {name: args.get(name, "").strip() for name in FILTERS}
+    sort = args.get("sort", "due")
+    if sort.lstrip("-") not in SORTABLE:
+        sort = "due"
+    per_page = min(max(args.get("per_page", tasks.PAGE_SIZE, type=int) or tasks.PAGE_SIZE, 1), tasks.MAX_PAGE_SIZE)
+    result = tasks.inbox_page(db.session, user, scope=scope, filters=filters, sort=sort,
+                              page=max(1, args.get("page", 1, type=int) or 1), per_page=per_page)
+    keep = {name: value for name, value in {"scope": scope, "sort": sort, **filters}.items() if value}
+    if per_page != tasks.PAGE_SIZE:
+        keep["per_page"] = per_page
     return {
-        "scope": scope, "filters": filters, "items": shown, "total": len(items), "choices": _choices(items),
-        "type_names": TYPE_NAMES, "people": people(), "now_local": local_time(now(), "HH:mm:ss"),
+        "scope": scope, "filters": filters, "items": _items(result.rows), "total": result.total, "total_exact": result.total_exact,
+        "page": result.page, "pages": result.pages, "sort": sort, "sortable": SORTABLE, "keep": keep,
+        "choices": _choices(), "type_names": TYPE_NAMES, "people": people(),
+        "now_local": local_time(now(), "HH:mm:ss"),
     }  # fmt: skip
 
 
@@ -144,3 +167,31 @@ def unclaim(task_id: int):
     db.session.commit()
     flash(_("“%(name)s” is back in the group's inbox.", name=row.name), "success")
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="group")))
+
+
+@bp.post("/inbox/bulk")
+@staff_required("lead", "admin")
+def bulk():
+    """Claim, or assign to one person, every ticked task; each on its own, so one taken meanwhile fails alone."""
+    action, assignee = request.form.get("action"), request.form.get("assignee", "").strip()
+    ids = [int(v) for v in request.form.getlist("task") if v.isdigit()]
+    if action not in ("claim", "assign") or not ids or (action == "assign" and not assignee):
+        flash(_("Tick some tasks and choose what to do with them."), "error")
+        return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="all")))
+    user, done, failed = staff(), 0, []
+    for task_id in ids:
+        try:
+            with db.session.begin_nested():
+                if action == "claim":
+                    instances.claim(db.session, task_id, user=user)
+                else:
+                    instances.assign(db.session, task_id, assignee, user=user)
+            done += 1
+        except EngineError as exc:
+            failed.append(exc.message)
+    db.session.commit()
+    if done:
+        flash(_("%(count)s tasks done.", count=done), "success")
+    if failed:
+        flash(_("%(count)s tasks could not be changed: %(why)s", count=len(failed), why="；".join(failed[:3])), "error")
+    return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="all")))

@@ -14,16 +14,26 @@ from ..i18n import safe_next
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 MENU_SIZE = 8
+UNREAD_CAP = 100
 
 
 @bp.app_context_processor
 def bell() -> dict:
-    """The unread count and the latest notifications, for the top bar of every page."""
+    """The unread count and the latest notifications, for the top bar of every page.
+
+    Two index reads, whatever the table holds: the count stops at ``UNREAD_CAP``
+    and the menu is the newest ``MENU_SIZE``; opening the bell marks all read.
+    """
     if not current_user.is_authenticated:
         return {}
     username = current_user.username
-    unread = audit.notifications(db.session, username, unread_only=True, limit=100)
-    return {"bell_unread": unread, "bell_recent": audit.notifications(db.session, username, limit=MENU_SIZE)}
+    recent = audit.notifications(db.session, username, limit=MENU_SIZE)
+    return {
+        "bell_recent": recent,
+        "bell_unread": [n for n in recent if n.read_at is None],
+        "bell_unread_count": audit.unread_count(db.session, username, cap=UNREAD_CAP),
+        "bell_cap": UNREAD_CAP,
+    }
 
 
 @bp.get("")
@@ -36,12 +46,12 @@ def index():
 @bp.post("/read")
 @staff_required()
 def read():
-    """Mark the given notifications (``ids``: comma-separated) or all of them read."""
+    """Mark the given notifications (``ids``: comma-separated, or ``all``) or all of them read."""
     raw = request.form.get("ids", "")
-    ids = [int(part) for part in raw.split(",") if part.strip().isdigit()] if raw else None
+    ids = [int(part) for part in raw.split(",") if part.strip().isdigit()] if raw and raw != "all" else None
     audit.mark_read(db.session, staff().username, ids)
     db.session.commit()
     if request.headers.get("HX-Request"):
-        left = audit.notifications(db.session, staff().username, unread_only=True, limit=100)
-        return render_template("notifications/_count.html", count=len(left))
+        left = audit.unread_count(db.session, staff().username, cap=UNREAD_CAP)
+        return render_template("notifications/_count.html", count=left, bell_cap=UNREAD_CAP)
     return redirect(safe_next(request.form.get("next"), url_for("notifications.index")))

@@ -8,16 +8,17 @@ the diagram of the ticket's own version with the path it took.
 
 from __future__ import annotations
 
-import math
+import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.clock import now
-from engine.desk import attachments, audit, customers, notes, onsite, tickets
+from engine.desk import attachments, audit, customers, notes, onsite, search, tickets
 from engine.errors import Invalid, NotFound
 from engine.models import (
     HumanTask,
@@ -76,6 +77,7 @@ ACTION_NAMES = {
     "complete": _l("Completed"),
     "claim": _l("Claimed"),
     "unclaim": _l("Released"),
+    "assign": _l("Assigned"),
     "timer": _l("Timer"),
     "sla_warning": _l("SLA warning"),
     "sla_breach": _l("SLA breached"),
@@ -212,21 +214,116 @@ def lookup():
 # --- list and search -----------------------------------------------------------------------
 
 
+SLA_STATE_NAMES = {
+    "breached": _l("Breached"), "near": _l("Due soon"), "running": _l("Running"), "met": _l("Met"), "none": "—",
+}  # fmt: skip
+CSV_HEADERS = {
+    "number": _l("Number"), "type": _l("Type"), "status": _l("Status"), "priority": _l("Priority"),
+    "title": _l("Title"), "organisation": _l("Organisation"), "reporter_name": _l("Reporter"), "phone": _l("Phone"),
+    "category": _l("Category"), "stage": _l("Current step"), "assignee": _l("Holder"),
+    "accepted_at": _l("Accepted at"), "resolved_at": _l("Resolved at"), "closed_at": _l("Closed at"),
+    "breached": _l("SLA breached"),
+}  # fmt: skip
+
+
+def _list_page(filters: search.Filters, invalid: Invalid | None = None):
+    args = request.args
+    page = max(1, args.get("page", 1, type=int) or 1)
+    per_page = min(max(args.get("per_page", PER_PAGE, type=int) or PER_PAGE, 1), search.MAX_PAGE_SIZE)
+    result = search.find(db.session, filters, page=page, per_page=per_page)
+    steps = search.current_steps(db.session, [t.id for t in result.rows])
+    at = now()
+    rows = [(t, steps.get(t.id, []), search.sla_state(t, at)) for t in result.rows]
+    query = filters.query()
+    roles = {r.code: (r.name_en if is_english() else r.name) for r in db.session.scalars(db.select(Role))}
+    return render_template(
+        "tickets/list.html", rows=rows, result=result, filters=filters, query=query,
+        status_names=STATUS_NAMES, type_names=TYPE_NAMES, sla_names=SLA_STATE_NAMES, names=people(),
+        role_names=lambda codes: "、".join(roles.get(c, c) for c in codes), saved=search.saved_filters(db.session, staff().username, "tickets"),
+        invalid=invalid,
+    ), 422 if invalid else 200  # fmt: skip
+
+
 @bp.get("")
 @staff_required()
 def index():
-    args = request.args
-    page = max(1, args.get("page", 1, type=int))
-    filters = {name: args.get(name, "").strip() for name in ("q", "status", "type", "priority")}
-    rows, total = tickets.search(
-        db.session, status=filters["status"] or None, type=filters["type"] or None,
-        priority=filters["priority"] or None, q=filters["q"] or None, page=page, per_page=PER_PAGE,
+    try:
+        filters = search.Filters.parse(request.args)
+    except Invalid as exc:
+        return _list_page(search.Filters(), exc)
+    return _list_page(filters)
+
+
+@bp.get("/export.csv")
+@staff_required()
+def export():
+    """The list as it is filtered, as CSV (UTF-8 with BOM so Excel reads Chinese), streamed."""
+    filters = search.Filters.parse(request.args)
+    stage_names = _stage_names()
+    names = people()
+
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        out.write("\ufeff")
+        writer.writerow([str(label) for label in CSV_HEADERS.values()])
+        for n, values in enumerate(search.export_rows(db.session, filters), 1):
+            values["type"] = str(TYPE_NAMES.get(values["type"], values["type"]))
+            values["status"] = str(STATUS_NAMES.get(values["status"], values["status"]))
+            values["stage"] = "、".join(stage_names.get(s, s) for s in (values["stage"] or "").split(",") if s)
+            values["assignee"] = names.get(values["assignee"], values["assignee"] or "")
+            values["breached"] = _("Yes") if values["breached"] else _("No")
+            writer.writerow([values[name] if values[name] is not None else "" for name in CSV_HEADERS])
+            if n % 500 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    stamp = now().astimezone(tickets.LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(lines()), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="tickets-{stamp}.csv"'},
     )  # fmt: skip
-    pages = max(1, math.ceil(total / PER_PAGE))
-    return render_template(
-        "tickets/list.html", tickets=rows, total=total, page=page, pages=pages, filters=filters,
-        status_names=STATUS_NAMES, type_names=TYPE_NAMES,
-    )
+
+
+def _stage_names() -> dict[str, str]:
+    """BPMN id → step name of the deployed desk process (what ``ticket.stage`` holds)."""
+    version = definitions.latest_version(db.session, instances.DESK_PROCESS)
+    if version is None:
+        return {}
+    spec, subprocess_specs = definitions.specs_of(version)
+    return {
+        t.bpmn_id: t.bpmn_name or t.bpmn_id
+        for process in (spec, *subprocess_specs.values())
+        for t in process.task_specs.values()
+        if t.bpmn_id
+    }
+
+
+@bp.post("/filters")
+@staff_required()
+def save_filter():
+    """Keep the list's current filter under a name (the form posts the list's arguments along)."""
+    filters = search.Filters.parse(request.form)
+    try:
+        search.save_filter(db.session, staff().username, "tickets", request.form.get("name", ""), filters.query())
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("tickets.index", **filters.query()))
+    db.session.commit()
+    flash(_("Filter saved."), "success")
+    return redirect(url_for("tickets.index", **filters.query()))
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+@staff_required()
+def delete_filter(filter_id: int):
+    search.delete_filter(db.session, staff().username, filter_id)
+    db.session.commit()
+    flash(_("Filter deleted."), "success")
+    return redirect(url_for("tickets.index"))
 
 
 # --- the ticket page ----------------------------------------------------------------------

@@ -1,0 +1,222 @@
+"""Finding tickets: the list's filters, the text search, saved filters and the CSV export.
+
+At a million tickets the list must never read what it does not show:
+
+- text: ``ILIKE '%…%'`` over one expression (``models.TICKET_SEARCH_TEXT``) that a
+  PostgreSQL trigram GIN index serves, Chinese included (substrings of three or
+  more characters; one or two characters give no trigram and are found by
+  walking the newest tickets backwards until a page is full). ``%`` and ``_``
+  typed by a person are literal. SQLite has no such index and scans.
+- a ticket number or its prefix (``INC-202611``) is looked up by the number's
+  own index, not by the text search.
+- the total is counted up to ``COUNT_CAP`` only ("more than 1,000"): counting every
+  match of a common word cost more than finding the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import Select, exists, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from ..errors import Invalid, NotFound
+from ..models import TICKET_SEARCH_TEXT, HumanTask, SavedFilter, SlaClock, TaskState, Ticket
+from .tickets import LOCAL_TZ, PREFIXES
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+COUNT_CAP = 1_000
+EXPORT_MAX = 100_000
+NUMBER_PREFIX = re.compile(rf"^({'|'.join(sorted(set(PREFIXES.values()) | {'TKT'}))})(-[0-9-]*)?$", re.I)
+SEARCH_TEXT = literal_column(f"({TICKET_SEARCH_TEXT})")
+BREACHED = exists().where(SlaClock.ticket_id == Ticket.id, SlaClock.breached.is_(True))
+
+
+@dataclass
+class Filters:
+    """What a ticket list is narrowed to; every field optional. Dates are local days, both ends included."""
+
+    q: str = ""
+    status: str = ""
+    type: str = ""
+    priority: str = ""
+    organisation: str = ""
+    holder: str = ""
+    breached: bool = False
+    accepted_from: date | None = None
+    accepted_to: date | None = None
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> Filters:
+        """From a request's arguments (``from``/``to`` as YYYY-MM-DD); a bad date is a 422."""
+        values: dict = {f.name: (args.get(f.name) or "").strip() for f in fields(cls) if f.type == "str"}
+        values["breached"] = (args.get("breached") or "") in ("1", "true", "on", "yes")
+        for name, key in (("accepted_from", "from"), ("accepted_to", "to")):
+            raw = (args.get(key) or "").strip()
+            if raw:
+                try:
+                    values[name] = date.fromisoformat(raw)
+                except ValueError:
+                    raise Invalid("日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD", fields={key: [raw]}) from None
+        return cls(**values)
+
+    def query(self) -> dict[str, str]:
+        """The URL arguments that give these filters back (what a saved filter stores)."""
+        out = {name: getattr(self, name) for name in ("q", "status", "type", "priority", "organisation", "holder")}
+        out["breached"] = "1" if self.breached else ""
+        out["from"] = self.accepted_from.isoformat() if self.accepted_from else ""
+        out["to"] = self.accepted_to.isoformat() if self.accepted_to else ""
+        return {k: v for k, v in out.items() if v}
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=LOCAL_TZ)
+
+
+def statement(filters: Filters) -> Select:
+    """The tickets matching ``filters``, newest first."""
+    stmt = select(Ticket)
+    for name in ("status", "type", "priority", "organisation"):
+        if getattr(filters, name):
+            stmt = stmt.where(getattr(Ticket, name) == getattr(filters, name))
+    if filters.holder:
+        stmt = stmt.where(Ticket.assignee == filters.holder)
+    if filters.breached:
+        stmt = stmt.where(BREACHED)
+    if filters.accepted_from:
+        stmt = stmt.where(Ticket.accepted_at >= _local_midnight(filters.accepted_from))
+    if filters.accepted_to:
+        stmt = stmt.where(Ticket.accepted_at < _local_midnight(filters.accepted_to + timedelta(days=1)))
+    q = filters.q
+    if q and NUMBER_PREFIX.match(q):
+        stmt = stmt.where(Ticket.number.like(_escaped(q.upper()) + "%", escape="\\"))
+    elif q:
+        stmt = stmt.where(SEARCH_TEXT.ilike(f"%{_escaped(q)}%", escape="\\"))
+    return stmt.order_by(Ticket.id.desc())
+
+
+@dataclass
+class TicketPage:
+    rows: list[Ticket]
+    total: int  # exact when ``total_exact``, else at least COUNT_CAP
+    total_exact: bool
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or not self.total_exact
+
+
+def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = PAGE_SIZE) -> TicketPage:
+    """One page of matching tickets and their count up to ``COUNT_CAP``."""
+    if not 1 <= per_page <= MAX_PAGE_SIZE:
+        raise Invalid(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间 / per_page must be 1 to {MAX_PAGE_SIZE}",
+                      fields={"per_page": [str(per_page)]})
+    page = max(1, page)
+    stmt = statement(filters)
+    rows = list(session.scalars(stmt.offset((page - 1) * per_page).limit(per_page)))
+    capped = stmt.order_by(None).with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    return TicketPage(rows, min(total, COUNT_CAP), total <= COUNT_CAP, page, per_page)
+
+
+@dataclass
+class Step:
+    """An open step of a ticket, for the list's "current step" and "holder" columns."""
+
+    name: str
+    assignee: str | None
+    roles: list[str]
+
+
+def current_steps(session: Session, ticket_ids: list[int]) -> dict[int, list[Step]]:
+    """The READY tasks of these tickets, one query for a whole page."""
+    if not ticket_ids:
+        return {}
+    stmt = (
+        select(HumanTask.ticket_id, HumanTask.name, HumanTask.assignee, HumanTask.roles)
+        .where(HumanTask.ticket_id.in_(ticket_ids), HumanTask.state == TaskState.READY)
+        .order_by(HumanTask.id)
+    )
+    steps: dict[int, list[Step]] = {}
+    for ticket_id, name, assignee, roles in session.execute(stmt):
+        steps.setdefault(ticket_id, []).append(Step(name, assignee, list(roles or [])))
+    return steps
+
+
+def sla_state(ticket: Ticket, at: datetime) -> str:
+    """The ticket's SLA at a glance: "breached", "near" (a quarter left), "running", "met" or "none"."""
+    clocks = ticket.clocks
+    if any(c.breached or (c.due_at and c.stopped_at is None and at > c.due_at) for c in clocks):
+        return "breached"
+    running = [c for c in clocks if c.due_at and c.stopped_at is None]
+    for c in running:
+        total = (c.due_at - c.started_at).total_seconds() if c.started_at else 0
+        if total > 0 and (c.due_at - at).total_seconds() <= total / 4:
+            return "near"
+    if running:
+        return "running"
+    return "met" if clocks else "none"
+
+
+EXPORT_COLUMNS = (
+    "number", "type", "status", "priority", "title", "organisation", "reporter_name", "phone", "category",
+    "stage", "assignee", "accepted_at", "resolved_at", "closed_at", "breached",
+)  # fmt: skip
+
+
+def export_rows(session: Session, filters: Filters, *, limit: int = EXPORT_MAX) -> Iterator[dict]:
+    """The matching tickets as plain values (times in local time), streamed in chunks, at most ``limit``."""
+    columns = [getattr(Ticket, name) for name in EXPORT_COLUMNS if name != "breached"]
+    stmt = statement(filters).with_only_columns(*columns, BREACHED.label("breached")).limit(limit)
+    for row in session.execute(stmt.execution_options(yield_per=1000)):
+        values = dict(row._mapping)
+        for name, value in values.items():
+            if isinstance(value, datetime):
+                values[name] = value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+        yield values
+
+
+# --- saved filters ---------------------------------------------------------------------------
+
+
+def saved_filters(session: Session, username: str, page: str) -> list[SavedFilter]:
+    stmt = select(SavedFilter).where(SavedFilter.username == username, SavedFilter.page == page)
+    return list(session.scalars(stmt.order_by(SavedFilter.name)))
+
+
+def save_filter(session: Session, username: str, page: str, name: str, query: dict[str, str]) -> SavedFilter:
+    """Keep ``query`` under ``name`` for this user and list; the same name again replaces it."""
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise Invalid("请填写 1 到 80 个字的名称 / give a name of 1 to 80 characters", fields={"name": [name]})
+    row = session.scalars(
+        select(SavedFilter).where(SavedFilter.username == username, SavedFilter.page == page, SavedFilter.name == name)
+    ).first()
+    if row is None:
+        row = SavedFilter(username=username, page=page, name=name)
+        session.add(row)
+    row.query = urlencode(query)
+    session.flush()
+    return row
+
+
+def delete_filter(session: Session, username: str, filter_id: int) -> None:
+    row = session.get(SavedFilter, filter_id)
+    if row is None or row.username != username:
+        raise NotFound(f"筛选 {filter_id} 不存在 / no saved filter {filter_id}")
+    session.delete(row)
