@@ -103,3 +103,49 @@ def test_a_held_task_is_offered_to_no_group(api, app):
     assert api.post("agent1", f"/api/tasks/{task['id']}/unclaim").status_code == 200
     assert offered() == [("role", "agent")]
     assert [t["id"] for t in api.get("lead1", "/api/tasks?scope=group").get_json()["items"]] == [task["id"]]
+
+
+def _inbox(api, username: str, scope: str) -> list[int]:
+    return [t["id"] for t in api.get(username, f"/api/tasks?scope={scope}").get_json()["items"]]
+
+
+def test_a_reassigned_task_leaves_the_old_groups_inbox_for_the_new_holders(api, app):
+    """Candidates follow every assignee change made in the write path, whoever makes it.
+
+    issue 12's own ``assign`` does not maintain them; neither do issue 8's lead
+    reassignment (``row.assignee = …; row.claimed = True``), issue 13's "the next step
+    stays with who did the last one", issue 10's on-duty assignment: the flush hook on
+    ``HumanTask`` in ``engine.runtime.tasks`` does, so they only set the row.
+    """
+    from engine.desk import users
+    from engine.runtime import instances
+
+    number = api.new_ticket()["number"]
+    task_id = api.task("agent1", number, "classify")["id"]
+    assert task_id in _inbox(api, "agent1", "group") and task_id in _inbox(api, "lead1", "group")
+    with app.app_context():  # reassigned to lead1 the way issue 8's lead reassignment writes it
+        row, _instance = instances._locked_ready_task(db.session, task_id)
+        row.assignee, row.claimed = "lead1", True
+        instances._touch_ticket_assignee(db.session, row)
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).where(TaskCandidate.task_id == task_id)) == 0
+    assert task_id not in _inbox(api, "agent1", "group") and _inbox(api, "lead1", "mine") == [task_id]
+    with app.app_context():  # the lead gives it to agent1 (issue 12's bulk assignment)
+        instances.assign(db.session, task_id, "agent1", user=users.get_user(db.session, "lead1"))
+        db.session.commit()
+    assert _inbox(api, "lead1", "mine") == [] and task_id not in _inbox(api, "lead1", "group")
+    assert _inbox(api, "agent1", "mine") == [task_id]
+    assert api.post("agent1", f"/api/tasks/{task_id}/unclaim").status_code == 200  # back to the agents
+    assert task_id in _inbox(api, "lead1", "group") and _inbox(api, "agent1", "mine") == []
+
+
+def test_a_task_for_the_projects_pm_group_is_offered_to_that_group(api, app):
+    """``candidateGroups="${pm_group}"`` (issue 8): the candidates hold the evaluated group, not the expression."""
+    number = api.new_ticket()["number"]
+    api.complete("agent1", number, "classify", category="network", impact="medium", urgency="medium")
+    api.complete("agent1", number, "online_fix", outcome="dispatch", solution="远程排查无果")
+    task_id = api.task("pm1", number, "pm_assign")["id"]
+    with app.app_context():
+        rows = db.session.execute(select(TaskCandidate.kind, TaskCandidate.code).where(TaskCandidate.task_id == task_id))
+        assert [tuple(r) for r in rows] == [("role", "pm_infra")]
+    assert task_id not in _inbox(api, "pm2", "group")
