@@ -2,7 +2,7 @@ from flask import g, request
 
 from engine.errors import Invalid
 from engine.models import Ticket
-from engine.runtime import instances, tasks
+from engine.runtime import handling, instances, tasks
 
 from ..extensions import db
 from . import bp, json_body, token_required
@@ -67,6 +67,6 @@ def complete_task(task_id: int):
 def reassign_task(task_id: int):
     """A lead gives an open task to a named person with a reason: {"username", "reason"}."""
     body = load(ReassignRequest(), json_body())
-    row = instances.reassign(db.session, task_id, user=g.user, to=body["username"], reason=body["reason"])
+    row = handling.reassign(db.session, task_id, user=g.user, to=body["username"], reason=body["reason"])
     db.session.commit()
     return task_json(row)

@@ -2,7 +2,7 @@ from flask import g, request
 
 from engine.desk import audit, tickets
 from engine.models import HumanTask, TaskState
-from engine.runtime import instances
+from engine.runtime import handling, instances
 
 from ..extensions import db
 from . import bp, json_body, token_required
@@ -63,7 +63,7 @@ def get_ticket(number: str):
 @token_required("agent", "lead", "admin")
 def supplement_ticket(number: str):
     """补录: fill in missing record fields ({"reporter_name": …}); the ticket is requalified."""
-    ticket = instances.supplement(db.session, number, json_body(), user=g.user)
+    ticket = handling.supplement(db.session, number, json_body(), user=g.user)
     db.session.commit()
     return ticket_json(ticket)
 
@@ -73,7 +73,7 @@ def supplement_ticket(number: str):
 def chase_ticket(number: str):
     """催单: the caller chases this open ticket ({"note"}); counted, audited, the holder is told."""
     body = load(ChaseRequest(), json_body())
-    ticket = instances.chase(db.session, number, user=g.user, note=body.get("note") or "")
+    ticket = handling.chase(db.session, number, user=g.user, note=body.get("note") or "")
     db.session.commit()
     return ticket_json(ticket)
 

@@ -28,7 +28,7 @@ from engine.models import (
     TicketStatus,
     User,
 )
-from engine.runtime import definitions, instances, paths, tasks
+from engine.runtime import definitions, handling, instances, paths, tasks
 from engine.runtime.forms import FieldDef
 
 from ..auth import staff, staff_required
@@ -211,7 +211,7 @@ def lookup():
 @staff_required(*DESK_STAFF)
 def chase(number: str):
     note = (request.form.get("note") or request.form.get("description") or "").strip()  # from the intake screen
-    instances.chase(db.session, number, user=staff(), note=note)
+    handling.chase(db.session, number, user=staff(), note=note)
     db.session.commit()
     flash(_("Chase call added to %(number)s.", number=number), "success")
     return redirect(url_for("tickets.show", number=number))
@@ -223,7 +223,7 @@ def supplement(number: str):
     """补录 from the ticket page: only the fields typed in are sent."""
     data = {k: v.strip() for k, v in request.form.items() if k in tickets.RECORD_FIELDS and v.strip()}
     try:
-        instances.supplement(db.session, number, data, user=staff())
+        handling.supplement(db.session, number, data, user=staff())
     except Invalid as exc:
         db.session.rollback()
         flash(_("Nothing was filled in: %(message)s", message=exc.message), "error")
@@ -240,7 +240,7 @@ def reassign(task_id: int):
     row = tasks.get(db.session, task_id)
     number = db.session.get(Ticket, row.ticket_id).number if row.ticket_id else ""
     try:
-        instances.reassign(db.session, task_id, user=staff(), to=request.form.get("username", ""),
+        handling.reassign(db.session, task_id, user=staff(), to=request.form.get("username", ""),
                            reason=request.form.get("reason", ""))
     except Invalid as exc:
         db.session.rollback()
