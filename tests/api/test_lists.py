@@ -112,10 +112,10 @@ def _inbox(api, username: str, scope: str) -> list[int]:
 def test_a_reassigned_task_leaves_the_old_groups_inbox_for_the_new_holders(api, app):
     """Candidates follow every assignee change made in the write path, whoever makes it.
 
-    issue 12's own ``assign`` does not maintain them; neither do issue 8's lead
-    reassignment (``row.assignee = …; row.claimed = True``), issue 13's "the next step
-    stays with who did the last one", issue 10's on-duty assignment: the flush hook on
-    ``HumanTask`` in ``engine.runtime.tasks`` does, so they only set the row.
+    Issue 8's lead reassignment (``handling.reassign``) and issue 12's own ``assign`` only
+    set the row (as will issue 13's "the next step stays with who did the last one" and
+    issue 10's on-duty assignment): the flush hook on ``HumanTask`` in
+    ``engine.runtime.tasks`` rewrites the candidates.
     """
     from engine.desk import users
     from engine.runtime import instances
@@ -123,14 +123,12 @@ def test_a_reassigned_task_leaves_the_old_groups_inbox_for_the_new_holders(api, 
     number = api.new_ticket()["number"]
     task_id = api.task("agent1", number, "classify")["id"]
     assert task_id in _inbox(api, "agent1", "group") and task_id in _inbox(api, "lead1", "group")
-    with app.app_context():  # reassigned to lead1 the way issue 8's lead reassignment writes it
-        row, _instance = instances._locked_ready_task(db.session, task_id)
-        row.assignee, row.claimed = "lead1", True
-        instances._touch_ticket_assignee(db.session, row)
-        db.session.commit()
+    res = api.post("lead1", f"/api/tasks/{task_id}/reassign", json={"username": "lead1", "reason": "客户点名组长处理"})
+    assert res.status_code == 200, res.get_json()
+    with app.app_context():
         assert db.session.scalar(select(func.count()).where(TaskCandidate.task_id == task_id)) == 0
     assert task_id not in _inbox(api, "agent1", "group") and _inbox(api, "lead1", "mine") == [task_id]
-    with app.app_context():  # the lead gives it to agent1 (issue 12's bulk assignment)
+    with app.app_context():  # the lead gives it on to agent1 (issue 12's bulk assignment)
         instances.assign(db.session, task_id, "agent1", user=users.get_user(db.session, "lead1"))
         db.session.commit()
     assert _inbox(api, "lead1", "mine") == [] and task_id not in _inbox(api, "lead1", "group")

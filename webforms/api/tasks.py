@@ -11,11 +11,11 @@ from flask import g, request
 
 from engine.errors import Invalid
 from engine.models import Ticket
-from engine.runtime import instances, tasks
+from engine.runtime import handling, instances, tasks
 
 from ..extensions import db
 from . import bp, json_body, token_required
-from .schemas import CompleteRequest, Task, load
+from .schemas import CompleteRequest, ReassignRequest, Task, load
 
 
 # One schema for every answer; "ticket" and "form" are filled in below, never read off the row
@@ -127,5 +127,16 @@ def complete_task(task_id: int):
     body = load(CompleteRequest(), json_body())
     row = instances.complete(db.session, task_id, body["data"], user=g.user)
     answer = task_json(row, form=tasks.form_of(row))  # the instance and its version are in hand
+    db.session.commit()
+    return answer
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@token_required("lead", "admin")
+def reassign_task(task_id: int):
+    """A lead gives an open task to a named person with a reason: {"username", "reason"}."""
+    body = load(ReassignRequest(), json_body())
+    row = handling.reassign(db.session, task_id, user=g.user, to=body["username"], reason=body["reason"])
+    answer = task_json(row)  # before the commit, like the other answers
     db.session.commit()
     return answer
