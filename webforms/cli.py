@@ -213,8 +213,8 @@ def serve(host: str, port: int, workers: int | None) -> None:
 def bench(ctx, completions: int) -> None:
     """Engine cost per task completion and state size, against raw in-memory SpiffWorkflow.
 
-    The subcommands measure the desk at scale on PostgreSQL: inbox, search, http, timers,
-    loops (issue 12), report (issue 9), kb (issue 14).
+    The subcommands measure the desk at scale: inbox, search, http, timers, loops (issue 12)
+    and report (issue 9) on PostgreSQL; kb (issue 14) on a throw-away SQLite database.
     """
     if ctx.invoked_subcommand is not None:
         return
