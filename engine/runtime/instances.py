@@ -152,7 +152,9 @@ def save(
     *,
     actor: str,
     sla_events: list[tuple[str, str]],
+    continued_by: tuple[User, HumanTask] | None = None,
 ) -> None:
+    """Store the step; ``continued_by`` (who did it, which step) keeps the group's next step with them."""
     at = now()
     ticket = _ticket_of(session, instance)  # before the state changes: no autoflush of the blob twice
     instance.state = dump_state(workflow)
@@ -166,7 +168,7 @@ def save(
         instance.next_timer_at = None
     else:
         instance.next_timer_at = next_timer_at(workflow)
-    ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
+    ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket, continued_by=continued_by)
     if ticket is not None:
         tickets.project(
             session,
@@ -249,7 +251,7 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     intake.data["number"] = number
     intake.run()
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    save(session, instance, workflow, actor=user.username, sla_events=fired, continued_by=(user, row))
     audit.record(session, "create_ticket", actor=user.username, instance_id=instance.id, ticket_id=ticket.id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     return ticket
@@ -293,7 +295,7 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     if not row.assignee:
         row.assignee = user.username
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    save(session, instance, workflow, actor=user.username, sla_events=fired, continued_by=(user, row))
     audit.record(session, "complete", actor=user.username, instance_id=instance.id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     return row

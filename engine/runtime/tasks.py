@@ -111,8 +111,16 @@ def sync(
     *,
     actor: str,
     ticket: Ticket | None = None,
+    continued_by: tuple[User, HumanTask] | None = None,
 ) -> list[HumanTask]:
-    """Bring the human_task rows of an instance in line with the workflow; return the READY rows."""
+    """Bring the human_task rows of an instance in line with the workflow; return the READY rows.
+
+    ``continued_by`` is (the person, the step they just did): a new step for the same
+    group that the person belongs to stays with them, claimed. The agent who registers
+    a call classifies it and tries the online fix without claiming each step from
+    the group inbox; they can still release it. A step for another group (the
+    lead's close after the agent's callback) goes to that group as before.
+    """
     open_rows = {
         row.task_guid: row
         for row in session.scalars(
@@ -141,6 +149,9 @@ def sync(
             due_at=_timer_due(task),
         )
         describe(session, row, task.task_spec)
+        if row.assignee is None and continued_by is not None and _continues(*continued_by, row):
+            row.assignee = continued_by[0].username
+            row.claimed = True
         session.add(row)
         ready.append(row)
     for guid, row in open_rows.items():
@@ -152,6 +163,12 @@ def sync(
             row.state = TaskState.CANCELLED
         row.completed_at = row.completed_at or at
     return ready
+
+
+def _continues(user: User, done: HumanTask, new: HumanTask) -> bool:
+    """Whether ``new`` is the same group's next step and ``user`` is in that group (an admin's override is not)."""
+    shared = set(done.roles or []).intersection(new.roles or []).intersection(user.role_codes)
+    return bool(shared) and not new.candidate_users
 
 
 def may_do(user: User, task: HumanTask) -> bool:

@@ -25,6 +25,8 @@ from ..tickets.pages import TYPE_NAMES, people
 bp = Blueprint("inbox", __name__)
 
 SCOPES = ("mine", "group", "all")
+# the first view: my tasks and my groups' unclaimed ones together, so nothing waits unseen
+DEFAULT_SCOPE = "group"
 FILTERS = ("type", "priority", "stage", "organisation")
 
 
@@ -97,9 +99,9 @@ def _choices(items: list[Item]) -> dict[str, list[tuple[str, str]]]:
 
 def _listing() -> dict:
     user = staff()
-    scope = request.args.get("scope", "mine")
+    scope = request.args.get("scope", DEFAULT_SCOPE)
     if scope not in SCOPES or (scope == "all" and not user.has_role("lead", "admin")):
-        scope = "mine"
+        scope = DEFAULT_SCOPE
     filters = {name: request.args.get(name, "") for name in FILTERS}
     items = _items(tasks.inbox(db.session, user, scope=scope))
     shown = [i for i in items if _matches(i, filters)]

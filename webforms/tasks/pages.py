@@ -99,6 +99,25 @@ def complete(task_id: int):
         db.session.rollback()
         return _done(tasks.get(db.session, task_id), conflict=exc, status=409)
     db.session.commit()
-    number = db.session.get(Ticket, done.ticket_id).number if done.ticket_id else ""
-    flash(_("“%(name)s” done. %(number)s", name=done.name, number=number), "success")
-    return redirect(url_for("inbox.index"))
+    ticket = db.session.get(Ticket, done.ticket_id) if done.ticket_id else None
+    flash(_("“%(name)s” done. %(number)s", name=done.name, number=ticket.number if ticket else ""), "success")
+    return redirect(next_page(done.instance_id, ticket))
+
+
+def next_page(instance_id: int, ticket: Ticket | None) -> str:
+    """Where a person goes after a step: their own next step of the same case, else the ticket.
+
+    Keeps the agent who registers a call moving through classification and the online
+    fix; someone whose part is done sees the ticket and who has it now.
+    """
+    mine = db.session.scalars(
+        db.select(HumanTask.id).where(
+            HumanTask.instance_id == instance_id, HumanTask.state == TaskState.READY,
+            HumanTask.assignee == staff().username,
+        ).order_by(HumanTask.id)
+    ).first()  # fmt: skip
+    if mine is not None:
+        return url_for("tasks.show", task_id=mine)
+    if ticket is not None:
+        return url_for("tickets.show", number=ticket.number)
+    return url_for("inbox.index")

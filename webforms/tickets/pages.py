@@ -174,7 +174,9 @@ def create():
         return _intake_page(intake_form(defs, request.form), doc, data=data, invalid=exc, status=422)
     db.session.commit()
     flash(_("Ticket %(number)s registered.", number=ticket.number), "success")
-    return redirect(url_for("tickets.show", number=ticket.number))
+    from ..tasks.pages import next_page  # tasks imports this module
+
+    return redirect(next_page(ticket.instance_id, ticket))
 
 
 @bp.post("/completeness")

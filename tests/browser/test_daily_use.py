@@ -1,0 +1,127 @@
+"""The desk as people use it all day (issue 13), at a desktop and at a phone's 390 px, in both languages.
+
+Each test runs four times: 1366 px and 390 px wide, Chinese and English. Screenshots
+of the pages go to tmp/artefacts/ (not committed) for people to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .conftest import CHROMIUM_ARGS  # noqa: F401  (the same browser set-up)
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTEFACTS = ROOT / "tmp" / "artefacts"
+SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+LANGS = ("zh_CN", "en")
+CASES = [(size, lang) for size in SIZES for lang in LANGS]
+IDS = [f"{size}-{lang}" for size, lang in CASES]
+TASK_URL = re.compile(r".*/tasks/\d+$")
+TICKET_URL = re.compile(r".*/tickets/[A-Z]+-\d{8}-\d{4}$")
+
+
+@pytest.fixture(scope="session")
+def artefacts() -> Path:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTEFACTS
+
+
+class Visitor:
+    """One person in one browser context at one width and language."""
+
+    def __init__(self, browser, base: str, size: str, lang: str) -> None:
+        self.base, self.size, self.lang = base, size, lang
+        self.context = browser.new_context(viewport=SIZES[size], locale="zh-CN", timezone_id="Asia/Shanghai")
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def login(self, username: str) -> None:
+        page = self.page
+        page.goto(self.base + "/login")
+        page.fill("#username", username)
+        page.fill("#password", "demo")
+        page.locator("form.stack button[type=submit]").click()
+        page.wait_for_url("**/inbox")
+        if self.lang == "en":
+            with page.expect_navigation():
+                page.eval_on_selector('button[name="lang"][value="en"]', "b => b.click()")
+
+    def shot(self, artefacts: Path, name: str) -> None:
+        self.page.screenshot(path=str(artefacts / f"{name}-{self.size}-{self.lang}.png"), full_page=True)
+
+    def register(self, **fields) -> None:
+        page = self.page
+        page.goto(self.base + "/tickets/new")
+        page.locator('label.choice:has(input[name="type"][value="incident"])').click()
+        values = {"title": "打印机无法打印", "description": "财务部打印机卡纸", "reporter_name": "钱会计",
+                  "organisation": "财务部", "phone": "13800000000", **fields}  # fmt: skip
+        for name, value in values.items():
+            page.fill(f'[name="{name}"]', value)
+        page.locator("#intake-form button[type=submit]").click()
+
+    def choose(self, name: str, value: str) -> None:
+        self.page.locator(f'label.choice:has(input[name="{name}"][value="{value}"])').click()
+
+    def submit_task(self) -> None:
+        before = self.page.url
+        self.page.locator("#task-form button[type=submit]").click()
+        self.page.wait_for_url(lambda url: url != before)
+
+    def no_horizontal_scroll(self) -> None:
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= SIZES[self.size]["width"] + 1, f"{self.page.url} is {width}px wide"
+
+
+@pytest.fixture
+def visitor(browser, server, request):
+    made = []
+
+    def make(size: str, lang: str) -> Visitor:
+        person = Visitor(browser, server, size, lang)
+        made.append(person)
+        return person
+
+    yield make
+    for person in made:
+        person.context.close()
+
+
+# --- (1) keep people moving -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("size", "lang"), CASES, ids=IDS)
+def test_the_registrant_goes_on_through_classification_and_online_fix(visitor, size, lang, artefacts):
+    agent = visitor(size, lang)
+    agent.login("agent1")
+    agent.register()
+    agent.page.wait_for_url(TASK_URL)  # straight on to classify: no claiming, no inbox
+    number = agent.page.locator(".summary-head a.mono").inner_text().strip()
+    assert agent.page.locator('[data-field="category"]').count() == 1
+    agent.shot(artefacts, "task-classify")
+    agent.no_horizontal_scroll()
+    agent.page.select_option('select[name="category"]', "desktop")
+    agent.choose("impact", "low")
+    agent.choose("urgency", "low")
+    agent.submit_task()
+    assert TASK_URL.match(agent.page.url)  # the online fix is the same agent's next step
+    assert agent.page.locator('input[name="outcome"][value="dispatch"]').count() == 1
+    agent.choose("outcome", "dispatch")
+    agent.page.fill('[name="solution"]', "远程排查无果")
+    agent.submit_task()
+    assert agent.page.url.endswith(f"/tickets/{number}")  # the PM's turn: back to the ticket
+    agent.shot(artefacts, "ticket")
+    agent.no_horizontal_scroll()
+
+    pm = visitor(size, lang)
+    pm.login("pm1")  # the inbox's first view has the group's unclaimed work
+    assert pm.page.locator('[data-bpmn="pm_assign"]', has_text=number).count() == 1
+    pm.shot(artefacts, "inbox")
+    pm.no_horizontal_scroll()
+    assert agent.errors == [] and pm.errors == []
