@@ -125,3 +125,37 @@ def test_the_registrant_goes_on_through_classification_and_online_fix(visitor, s
     pm.shot(artefacts, "inbox")
     pm.no_horizontal_scroll()
     assert agent.errors == [] and pm.errors == []
+
+
+# --- (2) phone width ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_at_phone_width_the_menu_folds_lists_are_cards_and_forms_one_column(visitor, lang, artefacts):
+    person = visitor("phone", lang)
+    person.login("lead1")
+    person.register()  # so that the lists have a row
+    page = person.page
+    page.wait_for_url(TASK_URL)
+    sidebar = page.locator("#sidebar")
+    assert sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0  # folded away
+    page.locator("[data-nav-toggle]").click()
+    page.wait_for_function("document.querySelector('#sidebar').getBoundingClientRect().x >= 0")
+    person.shot(artefacts, "menu-open")
+    page.locator('#sidebar a[href="/tickets"]').click()
+    page.wait_for_url("**/tickets")
+    row = page.locator(".table tbody tr").first
+    assert row.evaluate("r => getComputedStyle(r).display") == "block"  # a card, not a squeezed row
+    assert row.locator("td").first.get_attribute("data-label")
+    person.no_horizontal_scroll()
+    person.shot(artefacts, "tickets")
+
+    page.goto(person.base + "/tickets/new")
+    boxes = [page.locator(f'[data-field="{name}"]').bounding_box() for name in ("reporter_name", "organisation")]
+    assert boxes[0]["x"] == boxes[1]["x"] and boxes[1]["y"] > boxes[0]["y"]  # one column
+    side = page.locator(".intake-side").bounding_box()
+    form = page.locator("#intake-form").bounding_box()
+    assert side["y"] >= form["y"] + form["height"] - 1  # the side cards come after the form, not over it
+    person.no_horizontal_scroll()
+    person.shot(artefacts, "intake")
+    assert person.errors == []
