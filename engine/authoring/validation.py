@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidDefinition, ScriptError
 from ..models import Role
-from ..runtime import safe_xml, sandbox
+from ..runtime import labels, safe_xml, sandbox
 from ..runtime.definitions import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, parse_bundle
 from ..runtime.forms import TYPES
 from ..runtime.safe_xml import local_name
@@ -85,6 +85,12 @@ def validate(files: Mapping[str, bytes | str], *, roles: Collection[str] | None 
     for name, content in sorted(files.items()):
         if name.endswith(SCENARIO_SUFFIX):
             problems.extend(_scenario_file_problems(name, content))
+            continue
+        if name == labels.LABELS_FILE:
+            try:
+                labels.parse(content)
+            except ValueError as exc:
+                problems.append(_problem(name, None, str(exc)))
             continue
         if not name.endswith((".bpmn", ".dmn")):
             problems.append(_problem(name, None, "未知文件类型，已忽略 / unknown file type, ignored", WARNING))

@@ -159,3 +159,63 @@ def test_at_phone_width_the_menu_folds_lists_are_cards_and_forms_one_column(visi
     person.no_horizontal_scroll()
     person.shot(artefacts, "intake")
     assert person.errors == []
+
+
+# --- (3) both languages -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("size", "lang"), CASES, ids=IDS)
+def test_forms_inbox_and_timeline_speak_the_pages_language(visitor, size, lang, artefacts):
+    agent = visitor(size, lang)
+    agent.login("agent1")
+    agent.register()
+    agent.page.wait_for_url(TASK_URL)
+    form = agent.page.locator("#task-form").inner_text()
+    title = agent.page.locator(".card-head h2").inner_text()
+    if lang == "en":
+        assert "Service category" in form and "Impact" in form and "Classify and prioritise" in title
+        assert "服务类别" not in form and "影响程度" not in form
+        assert "[Classify and prioritise]" in agent.page.locator(".instructions").inner_text()
+    else:
+        assert "服务类别" in form and "影响程度" in form and "分类定级" in title
+    agent.page.select_option('select[name="category"]', "desktop")
+    agent.choose("impact", "low")
+    agent.choose("urgency", "low")
+    agent.submit_task()
+    number = agent.page.locator(".summary-head a.mono").inner_text().strip()
+    summary = agent.page.locator(".summary-grid").inner_text()
+    assert ("Desktop and terminals" if lang == "en" else "桌面终端") in summary and "desktop" not in summary
+    agent.page.goto(f"{agent.base}/tickets/{number}")
+    timeline = agent.page.locator(".timeline").inner_text()
+    record = agent.page.locator(".fields").inner_text()
+    if lang == "en":
+        assert "Register the call" in timeline and "Service category" in timeline and "受理登记" not in timeline
+        assert "Business hours" in record and "Project manager" in record
+    else:
+        assert "受理登记" in timeline and "工作时间" in record and "项目经理" in record
+    assert "business" not in record and "desktop" not in record
+    agent.shot(artefacts, "ticket-timeline")
+    assert agent.errors == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_rule_table_editor_speaks_chinese_and_its_logo_covers_nothing(visitor, lang, artefacts):
+    owner = visitor("desktop", lang)
+    owner.login("owner1")
+    page = owner.page
+    page.goto(owner.base + "/processes/service_desk/versions/1")
+    page.wait_for_selector("body[data-modeler-ready='true']")
+    page.locator("#file-tabs [data-file='sla.dmn']").click()
+    page.wait_for_selector("body[data-open-file='sla.dmn']")
+    text = page.locator("#dmn-canvas").inner_text()
+    if lang == "zh_CN":
+        assert "查看决策需求图" in text and "命中策略" in text and "当" in text and "则" in text
+        for english in ("View DRD", "Hit policy", "When", "Then"):
+            assert english not in text, english
+    else:
+        assert "View DRD" in text
+    logo = page.locator("#dmn-canvas .bjs-powered-by").bounding_box()
+    table = page.locator("#dmn-canvas .tjs-table").bounding_box()
+    assert logo["y"] + logo["height"] <= table["y"] + 1  # above the table, not over its cells
+    owner.shot(artefacts, "modeler-dmn")
+    assert owner.errors == []

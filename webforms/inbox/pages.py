@@ -19,7 +19,7 @@ from engine.runtime import instances, tasks
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import local_time, safe_next
+from ..i18n import local_time, safe_next, step_name
 from ..tickets.pages import TYPE_NAMES, people
 
 bp = Blueprint("inbox", __name__)
@@ -135,7 +135,7 @@ def listing():
 def claim(task_id: int):
     row = instances.claim(db.session, task_id, user=staff())
     db.session.commit()
-    flash(_("You took “%(name)s”.", name=row.name), "success")
+    flash(_("You took “%(name)s”.", name=step_name(row)), "success")
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="mine")))
 
 
@@ -144,5 +144,5 @@ def claim(task_id: int):
 def unclaim(task_id: int):
     row = instances.unclaim(db.session, task_id, user=staff())
     db.session.commit()
-    flash(_("“%(name)s” is back in the group's inbox.", name=row.name), "success")
+    flash(_("“%(name)s” is back in the group's inbox.", name=step_name(row)), "success")
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="group")))

@@ -32,7 +32,7 @@ from engine.runtime import definitions
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import engine_text
+from ..i18n import engine_text, local_time
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -132,7 +132,8 @@ def edit_draft(draft_id: int):
 def save_draft(draft_id: int):
     draft = drafts.save(db.session, draft_id, _json_files(), user=staff())
     db.session.commit()
-    return jsonify({"id": draft.id, "updated_at": draft.updated_at.isoformat(), "author": draft.author})
+    return jsonify({"id": draft.id, "updated_at": draft.updated_at.isoformat(), "author": draft.author,
+                    "saved_at": local_time(draft.updated_at, "HH:mm:ss")})  # the desk's time zone, as every page
 
 
 @bp.post("/drafts/<int:draft_id>/test")

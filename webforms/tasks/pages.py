@@ -19,7 +19,8 @@ from engine.runtime.forms import FieldDef
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..tickets.pages import STATUS_NAMES, TYPE_NAMES, clocks_of, people
+from ..i18n import diagram_words, step_name
+from ..tickets.pages import STATUS_NAMES, TYPE_NAMES, clocks_of, people, summary_names
 from . import forms as taskforms
 
 bp = Blueprint("tasks", __name__)
@@ -47,7 +48,8 @@ def ticket_fields(ticket: Ticket | None) -> dict:
 
 
 def _page(row: HumanTask, *, formdata=None, invalid: Invalid | None = None, status: int = 200):
-    defs = tasks.form_of(row)
+    words = diagram_words(row.instance.version)
+    defs = taskforms.localize(tasks.form_of(row), words, row.bpmn_id)
     data = process_data(row)
     ticket = db.session.get(Ticket, row.ticket_id) if row.ticket_id else None
     form_cls = taskforms.form_class(defs, users=user_choices(defs))
@@ -56,7 +58,8 @@ def _page(row: HumanTask, *, formdata=None, invalid: Invalid | None = None, stat
     else:
         form = form_cls(formdata=None, data=taskforms.initial_values(defs, data))
     spec = tasks.spec_of(row)
-    text = taskforms.instructions(getattr(spec, "documentation", None), {**ticket_fields(ticket), **data})
+    doc = words.documentation(row.bpmn_id, getattr(spec, "documentation", None) or "")
+    text = taskforms.instructions(doc, {**ticket_fields(ticket), **data})
     return render_template(
         "tasks/form.html", task=row, ticket=ticket, form=form, invalid=invalid,
         errors=invalid.fields if invalid else {}, instructions=text, **_labels(ticket),
@@ -67,6 +70,7 @@ def _labels(ticket: Ticket | None) -> dict:
     return {
         "clocks": clocks_of(ticket) if ticket else [], "people": people(),
         "status_names": STATUS_NAMES, "type_names": TYPE_NAMES,
+        "names": summary_names(ticket) if ticket else {},
     }  # fmt: skip
 
 
@@ -100,7 +104,7 @@ def complete(task_id: int):
         return _done(tasks.get(db.session, task_id), conflict=exc, status=409)
     db.session.commit()
     ticket = db.session.get(Ticket, done.ticket_id) if done.ticket_id else None
-    flash(_("“%(name)s” done. %(number)s", name=done.name, number=ticket.number if ticket else ""), "success")
+    flash(_("“%(name)s” done. %(number)s", name=step_name(done), number=ticket.number if ticket else ""), "success")
     return redirect(next_page(done.instance_id, ticket))
 
 

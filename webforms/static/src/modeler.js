@@ -175,7 +175,7 @@ class Workbench {
       window.location = result.url;
       return false;
     }
-    this.status(this.texts.saved.replace("{time}", new Date().toLocaleTimeString()), "ok");
+    this.status(this.texts.saved.replace("{time}", result.saved_at), "ok"); // the desk's time zone, from the server
     return true;
   }
 

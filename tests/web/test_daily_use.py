@@ -1,0 +1,76 @@
+"""The desk as people use it all day (issue 13): flow, both languages, labels not codes, sentences."""
+
+from __future__ import annotations
+
+import re
+
+from web.test_pages import CLASSIFY, task_id
+
+
+def english(desk) -> None:
+    desk.post("/lang", {"lang": "en"})
+
+
+def resolved_by_tech_support(api, number: str) -> None:
+    api.complete("agent1", number, "classify", category="desktop", impact="low", urgency="low")
+    api.complete("agent1", number, "online_fix", outcome="dispatch", solution="远程排查无果")
+    api.complete("pm1", number, "pm_assign", engineer="eng1")
+    api.complete("eng1", number, "engineer", outcome="escalate", solution="疑似硬件故障")
+    api.complete("ts1", number, "tech_support", outcome="resolved", solution="更换主板")
+
+
+def test_the_ticket_shows_labels_never_codes(desk, api):
+    number = api.new_ticket()["number"]
+    resolved_by_tech_support(api, number)
+    desk.login("lead1")
+    page = desk.text(f"/tickets/{number}")
+    record = page.split('class="fields"', 1)[1].split("</dl>", 1)[0]
+    for label in ("桌面终端", "项目经理", "工作时间", "桌面终端运维项目"):
+        assert label in record, label
+    for code in (">desktop<", ">pm<", ">business<"):
+        assert code not in record, code
+    timeline = page.split('class="timeline"', 1)[1]
+    # tech support's "resolved" is that step's own 已解决, not the online fix's 已在线解决
+    tech = timeline.split("技术支持处理", 1)[1].split("</li>", 1)[0]
+    assert "已解决" in tech and "已在线解决" not in tech
+
+
+def test_english_pages_speak_english_down_to_the_diagram_text(desk, api, app):
+    number = api.new_ticket("lead1")["number"]
+    desk.login("agent1")
+    english(desk)
+    page = desk.text("/tickets/new")
+    for text in ("Ticket type", "Incident / fault", "Monitoring alarm", "Reporter", "Register the call"):
+        assert text in page, text
+    assert "工单类型" not in page and "受理登记" not in page
+    desk.login("lead1")
+    english(desk)
+    tid = task_id(app, number, "classify")
+    page = desk.text(f"/tasks/{tid}")
+    for text in ("Classify and prioritise", "Service category", "Desktop and terminals", "Impact", "Medium",
+                 "[Classify and prioritise]"):
+        assert text in page, text
+    for text in ("服务类别", "桌面终端", "影响程度", "【分类定级】"):
+        assert text not in page, text
+    assert "Classify and prioritise" in desk.text("/inbox?scope=mine")
+    desk.post(f"/tasks/{tid}", CLASSIFY)
+    page = desk.text(f"/tickets/{number}")
+    assert "Online fix" in page and "Network" in page
+
+
+def test_english_timeline_names_each_steps_own_outcome(desk, api):
+    number = api.new_ticket()["number"]
+    resolved_by_tech_support(api, number)
+    desk.login("lead1")
+    english(desk)
+    page = desk.text(f"/tickets/{number}")
+    timeline = page.split('class="timeline"', 1)[1]
+    assert "Resolved by technical support" in timeline and "Resolved online" not in timeline
+    assert "Dispatch to the project manager" in timeline and "Escalate to technical support" in timeline
+    record = page.split('class="fields"', 1)[1].split("</dl>", 1)[0]
+    for label in ("Desktop and terminals", "Project manager", "Business hours", "Desktop and terminal operations"):
+        assert label in record, label
+    # step names, actions and field labels are English; only what people typed (and their names) is Chinese
+    words = re.findall(r'class="event-(?:action|title)">([^<]*)<|<dt>([^<]*)</dt>', timeline.split("</ol>", 1)[0])
+    chinese = [w for pair in words for w in pair if re.search(r"[\u4e00-\u9fff]", w)]
+    assert words and not chinese, chinese
