@@ -219,3 +219,110 @@ def test_the_rule_table_editor_speaks_chinese_and_its_logo_covers_nothing(visito
     assert logo["y"] + logo["height"] <= table["y"] + 1  # above the table, not over its cells
     owner.shot(artefacts, "modeler-dmn")
     assert owner.errors == []
+
+
+# --- (4) a modeler that never loses or surprises ---------------------------------------------------------
+
+
+def open_new_draft(person: Visitor) -> None:
+    page = person.page
+    page.goto(person.base + "/processes/")
+    page.locator("#process-service_desk tbody tr").first.locator("form[action$='/drafts'] button").click()
+    page.wait_for_selector("body[data-modeler-ready=true]")
+
+
+def delete_element(page, element_id: str) -> None:
+    page.evaluate("id => { const m = window.deskModeler.bpmn;"
+                  " m.get('modeling').removeElements([m.get('elementRegistry').get(id)]); }", element_id)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_modeler_catches_a_deleted_close_task_and_never_saves_behind_your_back(visitor, lang, artefacts):
+    owner = visitor("desktop", lang)
+    owner.login("owner1")
+    open_new_draft(owner)
+    page = owner.page
+    draft_url = page.url
+    saved = page.evaluate("() => window.deskModeler.files['service_desk.bpmn']")
+    delete_element(page, "close")
+    assert page.locator("body").get_attribute("data-dirty") == "true"
+
+    # bpmn-js joins the flows around the deleted task; the process tests name what went missing
+    page.locator("#btn-validate").click()
+    page.wait_for_selector("#modeler-status.warn")
+    text = page.locator("#problems li[data-element='close']").inner_text()
+    if lang == "zh_CN":
+        assert "流程测试用到的任务 close 已不在流程图中" in text and "process tests" not in text
+    else:
+        assert "the process tests use task close" in text and "流程" not in text
+    owner.shot(artefacts, "modeler-validation")
+
+    # running the tests does not save the draft
+    page.locator("#btn-test").click()
+    page.wait_for_selector("#tests-card[data-passed]", timeout=60_000)
+    assert page.locator("#tests-card").get_attribute("data-passed") == "false"
+    stored = page.evaluate("async url => (await fetch(url)).text()", draft_url + "/files/service_desk.bpmn")
+    assert stored == saved and 'id="close"' in stored
+    assert page.locator("body").get_attribute("data-dirty") == "true"
+    differences = " ".join(page.locator("#tests-body tr.test-fail td:nth-child(5)").all_inner_texts())
+    if lang == "zh_CN":
+        assert "不在待办中" in differences and "is not ready" not in differences
+    else:
+        assert "is not ready" in differences and "不在待办中" not in differences
+
+    # leaving with unsaved changes asks
+    with page.expect_event("dialog") as asked:
+        page.close(run_before_unload=True)
+    assert asked.value.type == "beforeunload"
+    asked.value.dismiss()  # stay
+    assert not page.is_closed()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_failed_deploy_keeps_the_page_and_the_drafts_author(visitor, lang):
+    owner = visitor("desktop", lang)
+    owner.login("owner1")
+    open_new_draft(owner)
+    delete_element(owner.page, "close")
+    owner.page.locator("#btn-save").click()
+    owner.page.wait_for_selector("#modeler-status.ok")
+    draft_url = owner.page.url
+
+    admin = visitor("desktop", lang)
+    admin.login("admin1")
+    page = admin.page
+    page.goto(draft_url)
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    page.fill("#deploy-form [name=note]", "试部署")
+    page.locator("#btn-deploy").click()
+    page.wait_for_selector("#deploy-error:not([hidden])")
+    assert page.url == draft_url  # the same page, the draft still open
+    assert page.locator("body").get_attribute("data-modeler-ready") == "true"
+    page.reload()
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    assert page.locator("#draft-author").get_attribute("data-author") == "owner1"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_retiring_a_version_asks_first(visitor, lang):
+    admin = visitor("desktop", lang)
+    admin.login("admin1")
+    page = admin.page
+    page.goto(admin.base + "/processes/")
+    retire = page.locator("#process-complaint form[action$='/retire']")
+    if retire.count() == 0:  # a second active version, so that one may be retired
+        token = page.request.post(admin.base + "/api/tokens", data={"username": "admin1", "password": "demo"}).json()
+        xml = (ROOT / "bpmn" / "complaint.bpmn").read_text().replace('name="落实改进"', 'name="落实改进措施"')
+        res = page.request.post(admin.base + "/api/definitions", headers={"Authorization": f"Bearer {token['token']}"},
+                                multipart={"files": {"name": "complaint.bpmn", "mimeType": "application/xml",
+                                                     "buffer": xml.encode()}, "note": "改名"})
+        assert res.status in (200, 201), res.text()
+        page.reload()
+    current = page.locator("#process-complaint tbody tr").first
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    current.locator("form[action$='/retire'] button").click()
+    page.wait_for_timeout(200)
+    assert asked and ("当前版本" in asked[0] if lang == "zh_CN" else "the current version" in asked[0])
+    assert page.url.endswith("/processes/")  # dismissed: nothing was sent
+    assert "retired" not in current.inner_text() and "停用</span>" not in current.inner_html()

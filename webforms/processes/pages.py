@@ -112,6 +112,7 @@ def _modeler(*, draft=None, version=None, deploy_error: EngineError | None = Non
         "urls": {
             "validate": url_for("processes.validate"),
             "test": url_for("processes.test_draft", draft_id=draft.id) if draft else url_for("processes.test_files"),
+            "testFiles": url_for("processes.test_files"),
             "save": url_for("processes.save_draft", draft_id=draft.id) if draft else url_for("processes.create_draft"),
         },
         "report": draft.last_test_report if draft is not None else None,
@@ -196,11 +197,19 @@ def deploy_draft(draft_id: int):
         if isinstance(exc, versions.ScenariosFailed):  # keep the report the admin is looking at
             drafts.record_test(draft, exc.report)
             db.session.commit()
+        if _wants_json():  # the modeler deploys in place: it keeps the page and shows why
+            return jsonify(exc.to_dict()), 422
         return _modeler(draft=draft, deploy_error=exc, status=422)
     db.session.commit()
     names = ", ".join(f"{v.key} v{v.version}" for v in created)
     flash(_("Deployed %(names)s.", names=names), "success")
+    if _wants_json():
+        return jsonify({"url": url_for("processes.index"), "created": names})
     return redirect(url_for("processes.index"))
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
 
 
 # --------------------------------------------------------------------------- versions

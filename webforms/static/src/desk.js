@@ -113,3 +113,9 @@ function labelCells(root) {
 }
 labelCells(document);
 document.addEventListener("htmx:afterSwap", (event) => labelCells(event.target));
+
+// --- forms that change something hard to undo ask first: <form data-confirm="question">
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+}, true);
