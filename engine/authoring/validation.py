@@ -338,7 +338,13 @@ def _roles(file: str, node, lane: str | None, ctx: _Context) -> list[dict]:
     node_id = node.get("id")
     groups = [g.strip() for g in (node.get(_C + "candidateGroups") or "").split(",") if g.strip()]
     if not groups and not lane:
-        return [_problem(file, node_id, "用户任务缺少角色 / user task has no lane or candidate group")]
+        if node.get(_C + "assignee") or node.get(_C + "candidateUsers"):
+            return []
+        # diagrams from other modelers often leave this open: the desk's leads and admins take it
+        name = (node.get("name") or "").strip() or node_id
+        return [_problem(file, node_id, f"用户任务“{name}”（{node_id}）没有泳道、候选组或办理人，将交给组长和管理员处理 / "
+                                        f"user task “{name}” ({node_id}) has no lane, candidate group or assignee: "
+                                        f"it will be offered to leads and admins", WARNING)]
     if ctx.roles is None:
         return []
     if groups:

@@ -37,14 +37,22 @@ def find_task(workflow, guid: str):
         return None
 
 
+# who is offered a user task the diagram gives to no one (no lane, group, user or assignee)
+UNASSIGNED_ROLES = ["lead", "admin"]
+
+
 def _resolve_roles(session: Session, task_spec) -> list[str]:
-    """candidateGroups when given, else the lane matched to a role by code or name."""
+    """candidateGroups when given, else the lane matched to a role by code or name.
+
+    A task with neither, and no assignee or candidate users (common in diagrams from
+    other modelers; validation warns about it), goes to the leads and admins.
+    """
     ext = getattr(task_spec, "extensions", None) or {}
     if ext.get("candidateGroups"):
         return list(ext["candidateGroups"])
     lane = getattr(task_spec, "lane", None)
     if not lane:
-        return []
+        return [] if ext.get("assignee") or ext.get("candidateUsers") else list(UNASSIGNED_ROLES)
     role = session.scalars(select(Role).where(or_(Role.code == lane, Role.name == lane, Role.name_en == lane))).first()
     return [role.code] if role else [lane]
 

@@ -326,3 +326,31 @@ def test_retiring_a_version_asks_first(visitor, lang):
     assert asked and ("当前版本" in asked[0] if lang == "zh_CN" else "the current version" in asked[0])
     assert page.url.endswith("/processes/")  # dismissed: nothing was sent
     assert "retired" not in current.inner_text() and "停用</span>" not in current.inner_html()
+
+
+# --- (5) diagrams from other modelers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_diagram_from_another_modeler_deploys_with_a_warning(visitor, lang, tmp_path, artefacts):
+    from tests.api.test_other_modelers import PLAIN
+
+    key = f"approve_leave_{lang.lower()}"
+    path = tmp_path / f"{key}.bpmn"
+    path.write_text(PLAIN.replace("approve_leave", key))
+    admin = visitor("desktop", lang)
+    admin.login("admin1")
+    page = admin.page
+    page.goto(admin.base + "/processes/")
+    page.set_input_files("input[name=files]", str(path))
+    page.locator("form[action$='/drafts/upload'] button[type=submit]").click()
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    page.locator("#btn-validate").click()
+    page.wait_for_selector("#modeler-status.warn")
+    warning = page.locator("#problems li[data-element='Activity_approve']").inner_text()
+    assert ("组长和管理员" in warning) if lang == "zh_CN" else ("offered to leads and admins" in warning)
+    admin.shot(artefacts, "modeler-other-modeler")
+    page.fill("#deploy-form [name=note]", "from Camunda Modeler")
+    page.locator("#btn-deploy").click()
+    page.wait_for_url("**/processes/")
+    assert page.locator(f"#process-{key}").count() == 1

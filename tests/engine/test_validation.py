@@ -151,7 +151,7 @@ CASES = [
     ("no label", {"p.bpmn": chain('<bpmn:userTask id="task" camunda:candidateGroups="agent"/>')},
      "缺少名称 / element has no label", "task", "warning"),
     ("no role", {"p.bpmn": chain('<bpmn:userTask id="task" name="处理"/>')},
-     "用户任务缺少角色 / user task has no lane or candidate group", "task", "error"),
+     "用户任务“处理”（task）没有泳道、候选组或办理人，将交给组长和管理员处理", "task", "warning"),
     ("unknown group", {"p.bpmn": chain('<bpmn:userTask id="task" name="处理" camunda:candidateGroups="agent,wizard"/>')},
      "候选组 wizard 不是已有角色", "task", "error"),
     ("unknown lane", {"p.bpmn": chain('<bpmn:userTask id="task" name="处理"/>', lanes=lane("魔法部"))},
