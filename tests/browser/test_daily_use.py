@@ -354,3 +354,25 @@ def test_a_diagram_from_another_modeler_deploys_with_a_warning(visitor, lang, tm
     page.locator("#btn-deploy").click()
     page.wait_for_url("**/processes/")
     assert page.locator(f"#process-{key}").count() == 1
+
+
+# --- (6) validation messages are sentences, at the field ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("size", "lang"), CASES, ids=IDS)
+def test_bad_contact_data_is_explained_at_the_field(visitor, size, lang, artefacts):
+    agent = visitor(size, lang)
+    agent.login("agent1")
+    agent.register(phone="12345", email="wang@", occurred_at="2099-01-01T08:00")
+    agent.page.wait_for_selector(".field.has-error")
+    phone = agent.page.locator('[data-field="phone"] .error').inner_text()
+    email = agent.page.locator('[data-field="email"] .error').inner_text()
+    when = agent.page.locator('[data-field="occurred_at"] .error').inner_text()
+    if lang == "zh_CN":
+        assert phone.startswith("电话号码格式不正确") and email.startswith("电子邮箱格式不正确") and when == "时间不能晚于现在"
+    else:
+        assert phone.startswith("not a phone number") and email.startswith("not an e-mail address")
+        assert when == "the time cannot be in the future"
+    assert agent.page.input_value('[name="phone"]') == "12345"
+    agent.no_horizontal_scroll()
+    agent.shot(artefacts, "intake-errors")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from web.test_pages import CLASSIFY, task_id
 
 
@@ -74,3 +76,52 @@ def test_english_timeline_names_each_steps_own_outcome(desk, api):
     words = re.findall(r'class="event-(?:action|title)">([^<]*)<|<dt>([^<]*)</dt>', timeline.split("</ol>", 1)[0])
     chinese = [w for pair in words for w in pair if re.search(r"[\u4e00-\u9fff]", w)]
     assert words and not chinese, chinese
+
+
+# --- validation messages are sentences; contact data is checked -------------------------------------------
+
+
+def test_a_too_long_title_is_told_in_a_sentence(api):
+    res = api.post("agent1", "/api/tickets", json={"type": "incident", "channel": "phone", "title": "长" * 201,
+                                                  "description": "x"})
+    assert res.status_code == 422
+    message = res.get_json()["fields"]["title"][0]
+    assert message == "最多填写 200 个字 / enter at most 200 characters"
+    assert "None" not in message
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("phone", "12345", "电话号码格式不正确"),
+    ("phone", "138-0000-000", "电话号码格式不正确"),
+    ("email", "wang@", "电子邮箱格式不正确"),
+    ("email", "wang example.cn", "电子邮箱格式不正确"),
+    ("occurred_at", "2099-01-01T08:00:00+08:00", "时间不能晚于现在"),
+    ("occurred_at", "1999-12-31T08:00:00+08:00", "时间不能早于 2000 年"),
+])
+def test_contact_data_is_checked(api, field, value, reason):
+    res = api.post("agent1", "/api/tickets", json={"type": "incident", "channel": "phone", "title": "t",
+                                                  "description": "d", field: value})
+    assert res.status_code == 422, res.get_json()
+    assert res.get_json()["fields"][field][0].startswith(reason)
+    assert list(res.get_json()["fields"]) == [field]  # nothing else was wrong, and nothing was stored
+    assert api.get("agent1", "/api/tickets").get_json()["total"] == 0
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("phone", "13800000000"), ("phone", "010-12345678"), ("phone", "+86 138 0000 0000"), ("phone", "0755-1234567-801"),
+    ("email", "wang.gong@hospital.example.cn"), ("occurred_at", "2026-11-23T08:30:00+08:00"),
+])
+def test_good_contact_data_passes(api, field, value):
+    api.new_ticket(**{field: value})
+
+
+def test_the_reason_is_shown_at_the_field_on_the_intake_page(desk):
+    desk.login("agent1")
+    res = desk.post("/tickets/new", {"type": "incident", "channel": "phone", "title": "打印机", "description": "卡纸",
+                                     "phone": "12345", "email": "wang@", "occurred_at": "2099-01-01T08:00"})
+    assert res.status_code == 422
+    page = res.get_data(as_text=True)
+    for field, reason in (("phone", "电话号码格式不正确"), ("email", "电子邮箱格式不正确"), ("occurred_at", "时间不能晚于现在")):
+        block = page.split(f'data-field="{field}"', 1)[1].split('data-field="', 1)[0]
+        assert reason in block and 'class="error"' in block, field
+    assert 'value="12345"' in page  # what was typed stays
