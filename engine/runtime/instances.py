@@ -352,6 +352,28 @@ def fire_timers(session: Session, instance_id: int, *, actor: str = "timer") -> 
     return True
 
 
+def retry(session: Session, instance_id: int, *, user: User) -> ProcessInstance:
+    """Run a failed instance's steps again, after an admin fixed the cause (admins only).
+
+    The timer worker parks an instance whose step fails (``status`` error, the reason in
+    ``last_error``). Once the cause is fixed — the instance migrated to a corrected
+    version, a rule table redeployed — this runs its steps through the same write path.
+    Failing again raises; the caller rolls back and records the new reason.
+    """
+    if not user.has_role("admin"):
+        raise Forbidden("只有管理员可以重试实例 / only admins retry instances")
+    instance = lock(session, instance_id)
+    if instance.status != InstanceStatus.ERROR:
+        raise Conflict(f"实例 {instance_id} 没有出错（{instance.status}）/ instance {instance_id} is not in error")
+    workflow = load(instance)
+    fired = run_steps(workflow)
+    instance.status = InstanceStatus.RUNNING
+    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    audit.record(session, "retry", actor=user.username, instance_id=instance.id,
+                 ticket_id=getattr(_ticket_of(session, instance), "id", None), data={"fired": [f"{n}:{lv}" for n, lv in fired]})
+    return instance
+
+
 def get(session: Session, instance_id: int) -> ProcessInstance:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:

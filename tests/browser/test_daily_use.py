@@ -376,3 +376,26 @@ def test_bad_contact_data_is_explained_at_the_field(visitor, size, lang, artefac
     assert agent.page.input_value('[name="phone"]') == "12345"
     agent.no_horizontal_scroll()
     agent.shot(artefacts, "intake-errors")
+
+
+# --- (7) the admins' cockpit ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("size", "lang"), CASES, ids=IDS)
+def test_the_cockpit_shows_where_running_instances_wait(visitor, size, lang, artefacts):
+    agent = visitor(size, lang)
+    agent.login("agent1")
+    agent.register()  # waits at classify, in the version that is current now
+    agent.page.wait_for_url(TASK_URL)
+    admin = visitor(size, lang)
+    admin.login("admin1")
+    page = admin.page
+    page.goto(admin.base + "/processes/")
+    page.locator("#process-service_desk tbody tr").first.locator("a[href$='/cockpit']").click()
+    page.wait_for_selector('body[data-diagram-ready="true"]')
+    badge = page.locator('.diagram[data-file="service_desk.bpmn"] .count-badge[data-element="classify"]')
+    assert int(badge.inner_text()) >= 1
+    assert ("出错的实例" if lang == "zh_CN" else "Instances in error") in page.locator("#failed").inner_text()
+    admin.no_horizontal_scroll()
+    admin.shot(artefacts, "cockpit")
+    assert admin.errors == []

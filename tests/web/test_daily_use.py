@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -125,3 +126,45 @@ def test_the_reason_is_shown_at_the_field_on_the_intake_page(desk):
         block = page.split(f'data-field="{field}"', 1)[1].split('data-field="', 1)[0]
         assert reason in block and 'class="error"' in block, field
     assert 'value="12345"' in page  # what was typed stays
+
+
+# --- the admins' cockpit ------------------------------------------------------------------------------------
+
+
+def _fail(app, number: str, reason: str) -> int:
+    """Park the ticket's instance as the timer worker does when a step's script fails."""
+    from engine.models import Ticket
+    from engine.runtime import timers
+    from webforms.extensions import db
+
+    from sqlalchemy.orm import sessionmaker
+
+    with app.app_context():
+        instance_id = db.session.scalars(db.select(Ticket.instance_id).where(Ticket.number == number)).one()
+        db.session.remove()
+        timers._mark_error(sessionmaker(db.engine), instance_id, reason)
+    return instance_id
+
+
+def test_the_cockpit_counts_where_instances_wait_and_retries_failed_ones(desk, api, app):
+    first = api.new_ticket()["number"]
+    second = api.new_ticket()["number"]
+    api.complete("agent1", second, "classify", **CLASSIFY)
+    broken = _fail(app, first, "NameError: name 'sla_due' is not defined")
+    desk.login("admin1")
+    index = desk.text("/processes/")
+    assert 'id="failed-count"' in index
+    called = index.split('data-called="ticket_resolution"', 1)[1].split("</p>", 1)[0]
+    assert "运行中 1" in called  # the second ticket is in its resolution, which is called by the desk process
+    page = desk.text("/processes/service_desk/versions/1/cockpit")
+    data = json.loads(page.split('id="diagram-data">', 1)[1].split("</script>", 1)[0])
+    assert data["counts"]["ticket_resolution"]["online_fix"] >= 1
+    assert "classify" not in data["counts"].get("service_desk", {})  # the first one is in error, not running
+    row = page.split(f'data-instance="{broken}"', 1)[1].split("</tr>", 1)[0]
+    assert first in row and "NameError: name &#39;sla_due&#39; is not defined" in row
+    res = desk.post(f"/processes/instances/{broken}/retry")
+    assert res.status_code == 302
+    assert api.get("admin1", f"/api/instances/{broken}").get_json()["status"] == "running"
+    assert f'data-instance="{broken}"' not in desk.text("/processes/service_desk/versions/1/cockpit")
+    desk.login("owner1")
+    assert desk.get("/processes/service_desk/versions/1/cockpit").status_code == 403

@@ -25,10 +25,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from engine.authoring import drafts, migration, scenarios, validation, versions
+from engine.authoring import cockpit, drafts, migration, scenarios, validation, versions
 from engine.errors import EngineError, Invalid
 from engine.models import ProcessVersion
-from engine.runtime import definitions
+from engine.runtime import definitions, instances
 
 from ..auth import staff, staff_required
 from ..extensions import db
@@ -62,7 +62,8 @@ def _download(name: str, text: str) -> Response:
 @staff_required(*EDITORS)
 def index():
     return render_template("processes/index.html", processes=versions.overview(db.session),
-                           drafts=drafts.list_drafts(db.session), is_admin=staff().has_role("admin"))
+                           drafts=drafts.list_drafts(db.session), is_admin=staff().has_role("admin"),
+                           called=cockpit.called_runs(db.session), failed=len(cockpit.failed(db.session)))
 
 
 # --------------------------------------------------------------------------- drafts
@@ -267,6 +268,47 @@ def diff(key: str):
             "marks": result["files"]}
     return render_template("processes/diff.html", key=key, old=old, new=new, numbers=numbers, result=result,
                            shown=shown, data=data)
+
+
+# --------------------------------------------------------------------------- the cockpit
+
+
+@bp.get("/<key>/versions/<int:number>/cockpit")
+@staff_required(*ADMIN)
+def cockpit_page(key: str, number: int):
+    """Where the version's running instances wait (counts on its diagrams), and the failed ones."""
+    version = _version(key, number)
+    counts = cockpit.positions(db.session, version)
+    bpmn = sorted(n for n in version.files if n.endswith(".bpmn"))
+    main = [n for n in bpmn if key in drafts.process_ids({n: version.files[n]})]
+    files = main + [n for n in bpmn if n not in main]
+    data = {"files": [{"name": n, "xml": version.files[n]} for n in files], "marks": {}, "counts": counts}
+    return render_template("processes/cockpit.html", key=key, version=version, data=data,
+                           failed=cockpit.failed(db.session, key), waiting=sum(sum(c.values()) for c in counts.values()))
+
+
+@bp.post("/instances/<int:instance_id>/retry")
+@staff_required(*ADMIN)
+def retry(instance_id: int):
+    """Retry a failed instance after its cause was fixed; failing again keeps it in error with the new reason."""
+    instance = instances.get(db.session, instance_id)
+    back = url_for("processes.cockpit_page", key=instance.process_key, number=instance.version.version)
+    try:
+        instances.retry(db.session, instance_id, user=staff())
+    except EngineError as exc:
+        db.session.rollback()
+        flash(engine_text(exc.message), "error")
+        return redirect(back)
+    except Exception as exc:  # the diagram's script failed again: record why, as the timer worker does
+        db.session.rollback()
+        failed = instances.get(db.session, instance_id)
+        failed.last_error = f"{type(exc).__name__}: {exc}"
+        db.session.commit()
+        flash(_("Instance %(id)s failed again: %(reason)s", id=instance_id, reason=failed.last_error), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(_("Instance %(id)s runs again.", id=instance_id), "success")
+    return redirect(back)
 
 
 # --------------------------------------------------------------------------- migration

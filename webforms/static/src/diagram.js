@@ -3,7 +3,23 @@ import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
 
 const MARKERS = { completed: "path-done", current: "path-current", flows: "path-taken" };
 
-async function show(container, xml, marks) {
+// The admins' cockpit: how many running instances wait at each element, as a badge on it.
+function addCounts(viewer, processes, counts) {
+  const overlays = viewer.get("overlays");
+  const registry = viewer.get("elementRegistry");
+  for (const { id: pid } of processes) {
+    for (const [id, n] of Object.entries(counts[pid] || {})) {
+      if (!registry.get(id)) continue;
+      const badge = document.createElement("span");
+      badge.className = "count-badge";
+      badge.dataset.element = id;
+      badge.textContent = String(n);
+      overlays.add(id, "instance-count", { position: { top: -10, right: 10 }, html: badge });
+    }
+  }
+}
+
+async function show(container, xml, marks, counts) {
   const viewer = new NavigatedViewer({ container });
   await viewer.importXML(xml);
   const canvas = viewer.get("canvas");
@@ -20,6 +36,7 @@ async function show(container, xml, marks) {
       }
     }
   }
+  if (counts) addCounts(viewer, processes, counts);
   canvas.zoom("fit-viewport", "auto");
   container.dataset.ready = "true";
   return viewer;
@@ -32,7 +49,7 @@ async function main() {
   const files = Object.fromEntries(data.files.map((f) => [f.name, f.xml]));
   for (const container of document.querySelectorAll(".diagram[data-file]")) {
     try {
-      await show(container, files[container.dataset.file], data.marks);
+      await show(container, files[container.dataset.file], data.marks, data.counts);
     } catch (error) {
       container.dataset.ready = "error";
       container.textContent = String(error && error.message ? error.message : error);
