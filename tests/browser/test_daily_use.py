@@ -194,6 +194,9 @@ def test_forms_inbox_and_timeline_speak_the_pages_language(visitor, size, lang, 
     else:
         assert "受理登记" in timeline and "工作时间" in record and "项目经理" in record
     assert "business" not in record and "desktop" not in record
+    agent.page.wait_for_selector('body[data-diagram-ready="true"]')
+    intake = agent.page.locator('.diagram[data-file="service_desk.bpmn"] g[data-element-id="intake"]').text_content()
+    assert ("Register" in intake) if lang == "en" else ("受理登记" in intake)  # the diagram reads in the page's language
     agent.shot(artefacts, "ticket-timeline")
     assert agent.errors == []
 

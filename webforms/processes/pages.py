@@ -32,7 +32,7 @@ from engine.runtime import definitions, instances
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import engine_text, local_time
+from ..i18n import diagram_words, engine_text, local_time
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -282,7 +282,8 @@ def cockpit_page(key: str, number: int):
     bpmn = sorted(n for n in version.files if n.endswith(".bpmn"))
     main = [n for n in bpmn if key in drafts.process_ids({n: version.files[n]})]
     files = main + [n for n in bpmn if n not in main]
-    data = {"files": [{"name": n, "xml": version.files[n]} for n in files], "marks": {}, "counts": counts}
+    data = {"files": [{"name": n, "xml": version.files[n]} for n in files], "marks": {}, "counts": counts,
+            "names": diagram_words(version).data.get("elements", {})}
     return render_template("processes/cockpit.html", key=key, version=version, data=data,
                            failed=cockpit.failed(db.session, key), waiting=sum(sum(c.values()) for c in counts.values()))
 

@@ -360,6 +360,7 @@ def diagram(ticket: Ticket) -> dict:
         "files": [{"name": f, "xml": version.files[f]} for f in files],
         "marks": marks,
         "version": version.version,
+        "names": diagram_words(version).data.get("elements", {}),  # English pages: the diagram in English too
     }
 
 

@@ -19,9 +19,21 @@ function addCounts(viewer, processes, counts) {
   }
 }
 
-async function show(container, xml, marks, counts) {
+// On an English page the server sends the version's label table (element id → English name):
+// the diagram then reads in English too, without touching the stored file.
+function renamed(xml, names) {
+  if (!names || !Object.keys(names).length) return xml;
+  const doc = new DOMParser().parseFromString(xml, "application/xml");
+  for (const node of doc.querySelectorAll("[id]")) {
+    const name = names[node.getAttribute("id")];
+    if (name && node.hasAttribute("name")) node.setAttribute("name", name);
+  }
+  return new XMLSerializer().serializeToString(doc);
+}
+
+async function show(container, xml, marks, counts, names) {
   const viewer = new NavigatedViewer({ container });
-  await viewer.importXML(xml);
+  await viewer.importXML(renamed(xml, names));
   const canvas = viewer.get("canvas");
   const registry = viewer.get("elementRegistry");
   const processes = viewer.getDefinitions().rootElements.filter((e) => e.$type === "bpmn:Process");
@@ -49,7 +61,7 @@ async function main() {
   const files = Object.fromEntries(data.files.map((f) => [f.name, f.xml]));
   for (const container of document.querySelectorAll(".diagram[data-file]")) {
     try {
-      await show(container, files[container.dataset.file], data.marks, data.counts);
+      await show(container, files[container.dataset.file], data.marks, data.counts, data.names);
     } catch (error) {
       container.dataset.ready = "error";
       container.textContent = String(error && error.message ? error.message : error);
