@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMIUM_ARGS  # noqa: F401  (the same browser set-up)
-
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +78,7 @@ class Visitor:
 
 
 @pytest.fixture
-def visitor(browser, server, request):
+def visitor(browser, server):
     made = []
 
     def make(size: str, lang: str) -> Visitor:
