@@ -32,9 +32,9 @@ def artefacts() -> Path:
 class Visitor:
     """One person in one browser context at one width and language."""
 
-    def __init__(self, browser, base: str, size: str, lang: str) -> None:
+    def __init__(self, browser, base: str, size: str, lang: str, timezone: str = "Asia/Shanghai") -> None:
         self.base, self.size, self.lang = base, size, lang
-        self.context = browser.new_context(viewport=SIZES[size], locale="zh-CN", timezone_id="Asia/Shanghai")
+        self.context = browser.new_context(viewport=SIZES[size], locale="zh-CN", timezone_id=timezone)
         self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
@@ -81,8 +81,8 @@ class Visitor:
 def visitor(browser, server):
     made = []
 
-    def make(size: str, lang: str) -> Visitor:
-        person = Visitor(browser, server, size, lang)
+    def make(size: str, lang: str, timezone: str = "Asia/Shanghai") -> Visitor:
+        person = Visitor(browser, server, size, lang, timezone)
         made.append(person)
         return person
 
@@ -277,6 +277,20 @@ def test_the_modeler_catches_a_deleted_close_task_and_never_saves_behind_your_ba
     assert asked.value.type == "beforeunload"
     asked.value.dismiss()  # stay
     assert not page.is_closed()
+
+
+def test_the_modeler_shows_the_desks_time_whatever_the_browsers_zone(visitor):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    owner = visitor("desktop", "zh_CN", timezone="UTC")  # a laptop set to UTC
+    owner.login("owner1")
+    open_new_draft(owner)
+    owner.page.locator("#btn-save").click()
+    owner.page.wait_for_selector("#modeler-status.ok")
+    shown = re.search(r"\d\d:\d\d", owner.page.locator("#modeler-status").inner_text()).group(0)
+    desk = datetime.now(ZoneInfo("Asia/Shanghai"))
+    assert shown in {(desk + timedelta(minutes=d)).strftime("%H:%M") for d in (-1, 0)}
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -85,7 +85,7 @@ def _matches(item: Item, filters: dict[str, str]) -> bool:
 
 def _choices(items: list[Item]) -> dict[str, list[tuple[str, str]]]:
     """Filter options taken from what is in the inbox right now."""
-    stages = {i.task.bpmn_id: i.task.name for i in items}
+    stages = {i.task.bpmn_id: step_name(i.task) for i in items}
     organisations = sorted({i.ticket.organisation for i in items if i.ticket and i.ticket.organisation})
     priorities = sorted({i.ticket.priority for i in items if i.ticket and i.ticket.priority})
     types = sorted({i.ticket.type for i in items if i.ticket and i.ticket.type})
