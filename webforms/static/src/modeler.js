@@ -340,7 +340,7 @@ class Workbench {
   async upload(fileList) {
     let last = null;
     for (const file of fileList) {
-      if (!/\.(bpmn|dmn|scenarios\.json)$/.test(file.name)) {
+      if (!/(\.(bpmn|dmn|scenarios\.json)|^labels\.en\.json)$/.test(file.name)) {
         this.status(this.texts.badFile.replace("{name}", file.name), "error");
         continue;
       }
