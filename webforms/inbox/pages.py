@@ -19,12 +19,14 @@ from engine.runtime import instances, tasks
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import local_time, safe_next
+from ..i18n import local_time, safe_next, step_name
 from ..tickets.pages import TYPE_NAMES, people
 
 bp = Blueprint("inbox", __name__)
 
 SCOPES = ("mine", "group", "all")
+# the first view: my tasks and my groups' unclaimed ones together, so nothing waits unseen
+DEFAULT_SCOPE = "group"
 FILTERS = ("type", "priority", "stage", "organisation")
 
 
@@ -83,7 +85,7 @@ def _matches(item: Item, filters: dict[str, str]) -> bool:
 
 def _choices(items: list[Item]) -> dict[str, list[tuple[str, str]]]:
     """Filter options taken from what is in the inbox right now."""
-    stages = {i.task.bpmn_id: i.task.name for i in items}
+    stages = {i.task.bpmn_id: step_name(i.task) for i in items}
     organisations = sorted({i.ticket.organisation for i in items if i.ticket and i.ticket.organisation})
     priorities = sorted({i.ticket.priority for i in items if i.ticket and i.ticket.priority})
     types = sorted({i.ticket.type for i in items if i.ticket and i.ticket.type})
@@ -97,9 +99,9 @@ def _choices(items: list[Item]) -> dict[str, list[tuple[str, str]]]:
 
 def _listing() -> dict:
     user = staff()
-    scope = request.args.get("scope", "mine")
+    scope = request.args.get("scope", DEFAULT_SCOPE)
     if scope not in SCOPES or (scope == "all" and not user.has_role("lead", "admin")):
-        scope = "mine"
+        scope = DEFAULT_SCOPE
     filters = {name: request.args.get(name, "") for name in FILTERS}
     items = _items(tasks.inbox(db.session, user, scope=scope))
     shown = [i for i in items if _matches(i, filters)]
@@ -133,7 +135,7 @@ def listing():
 def claim(task_id: int):
     row = instances.claim(db.session, task_id, user=staff())
     db.session.commit()
-    flash(_("You took “%(name)s”.", name=row.name), "success")
+    flash(_("You took “%(name)s”.", name=step_name(row)), "success")
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="mine")))
 
 
@@ -142,5 +144,5 @@ def claim(task_id: int):
 def unclaim(task_id: int):
     row = instances.unclaim(db.session, task_id, user=staff())
     db.session.commit()
-    flash(_("“%(name)s” is back in the group's inbox.", name=row.name), "success")
+    flash(_("“%(name)s” is back in the group's inbox.", name=step_name(row)), "success")
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="group")))
