@@ -90,6 +90,20 @@ def test_the_label_table_names_only_what_the_diagrams_have():
     assert stale_keys(_diagrams(), _table()) == []
 
 
+def test_every_project_the_routing_table_names_has_english_and_no_other():
+    """The record shows the routing rule's project; English pages take it from ``values.project``."""
+    dmn = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+    root = etree.parse(str(BPMN.parent / "rules" / "routing.dmn")).getroot()
+    projects = set()
+    for table in root.iter(f"{{{dmn}}}decisionTable"):
+        outputs = [o.get("name") for o in table.findall(f"{{{dmn}}}output")]
+        column = outputs.index("project")
+        for rule in table.findall(f"{{{dmn}}}rule"):
+            text = rule.findall(f"{{{dmn}}}outputEntry")[column].findtext(f"{{{dmn}}}text").strip().strip('"')
+            projects.add(text)
+    assert projects and set(_table()["values"]["project"]) == projects
+
+
 def test_a_new_task_field_option_or_flow_without_english_is_named():
     """The check itself: a diagram grown by one of each, with the table unchanged, fails by name."""
     xml = (

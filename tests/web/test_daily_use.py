@@ -17,7 +17,7 @@ def english(desk) -> None:
 def resolved_by_tech_support(api, number: str) -> None:
     api.complete("agent1", number, "classify", category="desktop", impact="low", urgency="low")
     api.complete("agent1", number, "online_fix", outcome="dispatch", solution="远程排查无果")
-    api.complete("pm1", number, "pm_assign", engineer="eng1")
+    api.complete("pm2", number, "pm_assign", engineer="eng1")  # desktops: the applications and desktops PM (issue 8)
     api.complete("eng1", number, "engineer", outcome="escalate", solution="疑似硬件故障")
     api.complete("ts1", number, "tech_support", outcome="resolved", solution="更换主板")
 
@@ -28,7 +28,7 @@ def test_the_ticket_shows_labels_never_codes(desk, api):
     desk.login("lead1")
     page = desk.text(f"/tickets/{number}")
     record = page.split('class="fields"', 1)[1].split("</dl>", 1)[0]
-    for label in ("桌面终端", "项目经理", "工作时间", "桌面终端运维项目"):
+    for label in ("桌面终端", "应用与终端运维项目经理", "工作时间", "应用与终端运维项目"):
         assert label in record, label
     for code in (">desktop<", ">pm<", ">business<"):
         assert code not in record, code
@@ -71,7 +71,8 @@ def test_english_timeline_names_each_steps_own_outcome(desk, api):
     assert "Resolved by technical support" in timeline and "Resolved online" not in timeline
     assert "Dispatch to the project manager" in timeline and "Escalate to technical support" in timeline
     record = page.split('class="fields"', 1)[1].split("</dl>", 1)[0]
-    for label in ("Desktop and terminals", "Project manager", "Business hours", "Desktop and terminal operations"):
+    for label in ("Desktop and terminals", "PM, applications and desktops project", "Business hours",
+                  "Applications and desktops project"):
         assert label in record, label
     # step names, actions and field labels are English; only what people typed (and their names) is Chinese
     words = re.findall(r'class="event-(?:action|title)">([^<]*)<|<dt>([^<]*)</dt>', timeline.split("</ol>", 1)[0])
