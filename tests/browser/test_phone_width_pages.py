@@ -39,10 +39,14 @@ def data(server, browser):
         page.goto(server + "/announcements")
         page.fill('[name="title"]', "本周六 22:00–24:00 核心网络割接，期间外网访问中断")
         page.fill('[name="body"]', "请各单位提前做好安排。")
-        page.locator("form button[type=submit]").first.click()
-        page.wait_for_load_state()
-        number = lead.register(title="服务器硬盘告警", description="存储服务器硬盘亮黄灯", reporter_name="王工",
+        with page.expect_navigation():
+            page.get_by_role("button", name="发布").click()
+        try:
+            number = lead.register(title="服务器硬盘告警", description="存储服务器硬盘亮黄灯", reporter_name="王工",
                                organisation="市人民医院信息科", phone="13800000000")
+        except Exception:
+            page.screenshot(path="/tmp/m13_dbg.png", full_page=True)
+            raise
         yield {"article": article.removeprefix(server), "number": number}
     finally:
         context.close()
