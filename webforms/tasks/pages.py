@@ -56,7 +56,7 @@ def _page(row: HumanTask, *, formdata=None, invalid: Invalid | None = None, stat
     if formdata is not None:
         form = form_cls(formdata=formdata)
     else:
-        form = form_cls(formdata=None, data=taskforms.initial_values(defs, data))
+        form = form_cls(formdata=None, data=taskforms.initial_values(defs, taskforms.shown_data(defs, data)))
     spec = tasks.spec_of(row)
     doc = words.documentation(row.bpmn_id, getattr(spec, "documentation", None) or "")
     text = taskforms.instructions(doc, {**ticket_fields(ticket), **data})
