@@ -276,7 +276,7 @@ def _check_complaint_about(session: Session, values: dict) -> None:
     if not number:
         return
     if session.scalars(select(Ticket.id).where(Ticket.number == number)).first() is None:
-        raise Invalid("表单有错误 / the form has errors",
+        raise Invalid("表单有错误，请按各项下方的提示修改 / The form has errors: see the notes under the fields.",
                       fields={"complaint_about": [f"没有工单 {number} / no ticket {number}"]})
     values["complaint_about"] = number
 
