@@ -19,6 +19,7 @@ from engine.authoring import versions as process_versions
 from engine.desk import users
 from engine.errors import EngineError, InvalidDefinition
 from engine.runtime import definitions, timers
+from engine.runtime.labels import LABELS_FILE
 
 from . import THREADS, create_app
 from .extensions import db
@@ -52,13 +53,13 @@ def _fail(error: EngineError) -> None:
 
 
 def read_bundle(paths: list[str]) -> dict[str, bytes]:
-    """Every .bpmn and .dmn file under the given files and folders, by file name."""
+    """Every .bpmn and .dmn file under the given files and folders, and their label table, by file name."""
     files: dict[str, bytes] = {}
     for raw in paths:
         path = Path(raw)
         candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in candidates:
-            if file.suffix in (".bpmn", ".dmn") and file.is_file():
+            if (file.suffix in (".bpmn", ".dmn") or file.name == LABELS_FILE) and file.is_file():
                 if file.name in files:
                     raise click.UsageError(f"two files named {file.name} in the bundle")
                 files[file.name] = file.read_bytes()

@@ -11,11 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask import Blueprint, Flask, g, redirect, request, session, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from .extensions import babel
+from engine.models import HumanTask, ProcessInstance, ProcessVersion
+from engine.runtime import labels
+
+from .extensions import babel, db
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT = "zh_CN"
@@ -49,9 +53,36 @@ def engine_text(message: str | None) -> str:
     return english if is_english() else chinese
 
 
-def local_time(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    """A UTC datetime shown in the desk's time zone (BABEL_DEFAULT_TIMEZONE)."""
+def local_time(value: datetime | str | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A UTC datetime (or an ISO string of one) shown in the desk's time zone (BABEL_DEFAULT_TIMEZONE)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
     return format_datetime(value, fmt) if value else "—"
+
+
+def diagram_words(version: ProcessVersion | None) -> labels.Labels:
+    """What the diagrams of ``version`` say in the page's language.
+
+    Chinese pages show the diagrams' own words; English pages look them up in the
+    version's label table (``engine.runtime.labels``), falling back to the diagram.
+    """
+    if version is None or not is_english():
+        return labels.EMPTY
+    return labels.of(version)
+
+
+def step_name(task: HumanTask) -> str:
+    """A task's name in the page's language (the inbox, the ticket's open steps)."""
+    if not is_english():
+        return task.name
+    cache = g.setdefault("_version_of_instance", {})
+    if task.instance_id not in cache:
+        version_id = db.session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+        cache[task.instance_id] = db.session.get(ProcessVersion, version_id) if version_id else None
+    return diagram_words(cache[task.instance_id]).element(task.bpmn_id, task.name)
 
 
 def duration(value: timedelta | None) -> str:
@@ -90,6 +121,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["engine_text"] = engine_text
     app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["step_name"] = step_name
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.context_processor(lambda: {"current_locale": language(), "is_english": is_english()})

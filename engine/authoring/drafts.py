@@ -18,6 +18,7 @@ from ..desk import audit
 from ..errors import Forbidden, Invalid, InvalidDefinition, NotFound
 from ..models import Draft, ProcessVersion, User
 from ..runtime import safe_xml
+from ..runtime.labels import LABELS_FILE
 from ..runtime.definitions import BPMN_NS
 from .scenarios import SUFFIX as SCENARIO_SUFFIX
 
@@ -36,8 +37,9 @@ def _require_editor(user: User) -> None:
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
         raise Invalid(f"文件名无效：{name!r} / invalid file name {name!r}")
-    if not name.endswith((".bpmn", ".dmn", SCENARIO_SUFFIX)):
-        raise Invalid(f"{name}: 只接受 .bpmn、.dmn 和 {SCENARIO_SUFFIX} 文件 / only .bpmn, .dmn and {SCENARIO_SUFFIX} files")
+    if not name.endswith((".bpmn", ".dmn", SCENARIO_SUFFIX)) and name != LABELS_FILE:
+        raise Invalid(f"{name}: 只接受 .bpmn、.dmn、{SCENARIO_SUFFIX} 和 {LABELS_FILE} 文件 / "
+                      f"only .bpmn, .dmn, {SCENARIO_SUFFIX} and {LABELS_FILE} files")
     return name
 
 

@@ -78,8 +78,10 @@ def _require_admin(user: User) -> None:
 
 
 def running_instances(session: Session, version: ProcessVersion) -> list[ProcessInstance]:
+    """Instances that may move: running ones, and failed ones (moving to a fixed version is how they get fixed)."""
     stmt = select(ProcessInstance).where(
-        ProcessInstance.version_id == version.id, ProcessInstance.status == InstanceStatus.RUNNING
+        ProcessInstance.version_id == version.id,
+        ProcessInstance.status.in_((InstanceStatus.RUNNING, InstanceStatus.ERROR)),
     )
     return list(session.scalars(stmt.order_by(ProcessInstance.id)))
 
@@ -257,7 +259,7 @@ def _ticket_number(session: Session, instance: ProcessInstance) -> str | None:
 
 
 def _check_pair(instance: ProcessInstance, target: ProcessVersion) -> list[str]:
-    if instance.status != InstanceStatus.RUNNING:
+    if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
         return [f"实例已{'结束' if instance.status == InstanceStatus.COMPLETED else instance.status} / the instance is {instance.status}"]
     if instance.process_key != target.key:
         return [f"实例属于流程 {instance.process_key}，不是 {target.key} / the instance runs {instance.process_key}, not {target.key}"]

@@ -45,7 +45,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from ..desk.users import ROLES
 from ..errors import EngineError, Invalid, InvalidDefinition
-from ..runtime import definitions, forms, instances, sandbox, tasks
+from ..runtime import definitions, forms, instances, messages, sandbox, tasks
 from ..runtime.serialization import jsonable
 
 __all__ = ["SUFFIX", "parse_file", "run", "run_here", "scenario_files"]
@@ -152,7 +152,9 @@ def run_here(files: Mapping[str, bytes | str]) -> dict:
         bundle = definitions.parse_bundle(xml)
     except InvalidDefinition as exc:
         problems = exc.problems or [{"message": exc.message}]
-        report["problems"] = [f"{p.get('file') or ''} {p.get('element') or ''}: {p.get('message')}".strip() for p in problems]
+        report["problems"] = [messages.prefixed(f"{p.get('file') or ''} {p.get('element') or ''}".strip() or "文件包",
+                                                f"{p.get('file') or ''} {p.get('element') or ''}".strip() or "bundle",
+                                                str(p.get("message"))) for p in problems]
         report["passed"] = False
         return report
     processes = {p.key: p for p in bundle.processes}
@@ -223,7 +225,7 @@ def _run_scenario(process, filename: str, scenario: dict) -> dict:
             state = _Run(process, scenario.get("start") or {})
         except (EngineError, SpiffWorkflowException) as exc:
             return _result(process.key, filename, scenario, [], [], False, {}, [],
-                           f"启动失败 / the process did not start: {_message(exc)}")
+                           messages.prefixed("启动失败", "the process did not start", _message(exc)))
         for number, step in enumerate(scenario.get("steps", []), 1):
             try:
                 if "advance" in step:
@@ -233,9 +235,9 @@ def _run_scenario(process, filename: str, scenario: dict) -> dict:
                 else:
                     _complete(state, step, scenario.get("users"))
             except _StepFailed as exc:
-                difference = f"第 {number} 步 / step {number}: {exc}"
+                difference = messages.prefixed(f"第 {number} 步", f"step {number}", str(exc))
             except (EngineError, SpiffWorkflowException) as exc:
-                difference = f"第 {number} 步出错 / step {number} failed: {_message(exc)}"
+                difference = messages.prefixed(f"第 {number} 步出错", f"step {number} failed", _message(exc))
             if difference:
                 break
         data = state.data()
@@ -251,7 +253,7 @@ class _StepFailed(Exception):
 
 
 def _message(exc: Exception) -> str:
-    return exc.message if isinstance(exc, EngineError) else str(exc)
+    return exc.message if isinstance(exc, EngineError) else messages.bilingual(str(exc))
 
 
 def _complete(state: _Run, step: dict, users: dict | None) -> None:

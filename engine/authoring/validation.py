@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidDefinition, ScriptError
 from ..models import Role
-from ..runtime import safe_xml, sandbox
+from ..runtime import labels, messages, safe_xml, sandbox
 from ..runtime.definitions import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, parse_bundle
 from ..runtime.forms import TYPES
 from ..runtime.safe_xml import local_name
@@ -86,6 +86,12 @@ def validate(files: Mapping[str, bytes | str], *, roles: Collection[str] | None 
         if name.endswith(SCENARIO_SUFFIX):
             problems.extend(_scenario_file_problems(name, content))
             continue
+        if name == labels.LABELS_FILE:
+            try:
+                labels.parse(content)
+            except ValueError as exc:
+                problems.append(_problem(name, None, str(exc)))
+            continue
         if not name.endswith((".bpmn", ".dmn")):
             problems.append(_problem(name, None, "未知文件类型，已忽略 / unknown file type, ignored", WARNING))
             continue
@@ -110,6 +116,7 @@ def validate(files: Mapping[str, bytes | str], *, roles: Collection[str] | None 
         for process in root.iter(_B + "process"):
             problems.extend(_check_scope(name, process, lanes, context, top=True))
 
+    problems.extend(_scenario_steps(files, bpmn))
     if len(roots) == len([n for n in files if n.endswith((".bpmn", ".dmn"))]) and bpmn:
         problems.extend(_parser_problems(files, problems))
     elif roots and not bpmn:
@@ -147,7 +154,9 @@ class _Context:
 
 def _from_definition_error(exc: InvalidDefinition, prefix: str) -> list[dict]:
     found = exc.problems or [{"file": None, "element": None, "message": exc.message}]
-    return [_problem(p.get("file"), p.get("element"), f"{prefix}: {p.get('message')}") for p in found]
+    chinese, _, english = prefix.partition(" / ")
+    return [_problem(p.get("file"), p.get("element"), messages.prefixed(chinese, english or chinese, str(p.get("message"))))
+            for p in found]
 
 
 def _parser_problems(files: Mapping[str, bytes | str], found: list[dict]) -> list[dict]:
@@ -162,8 +171,33 @@ def _parser_problems(files: Mapping[str, bytes | str], found: list[dict]) -> lis
     except Exception as exc:  # SpiffWorkflow's parser can fail with anything on odd input (a KeyError, …)
         if has_errors(found):
             return []  # already explained above, more precisely
-        return [_problem(None, None, f"解析错误 / parse error: {type(exc).__name__}: {exc}")]
+        return [_problem(None, None, messages.prefixed("解析错误", "parse error", f"{type(exc).__name__}: {exc}"))]
     return []
+
+
+def _scenario_steps(files: Mapping[str, bytes | str], bpmn: dict) -> list[dict]:
+    """Process tests that name a task the diagrams no longer have (a deleted close step, say).
+
+    bpmn-js reconnects the flows around a deleted task, so the diagram itself stays
+    sound; the tests written for it say what went missing.
+    """
+    from .scenarios import parse_file  # scenarios imports this module
+
+    tasks = {n.get("id") for root in bpmn.values() for n in root.iter() if local_name(n) in ("userTask", "manualTask")}
+    problems = []
+    for name, content in sorted(files.items()):
+        if not name.endswith(SCENARIO_SUFFIX) or not bpmn:
+            continue
+        try:
+            scenarios = parse_file(content)
+        except ValueError:
+            continue  # reported by _scenario_file_problems
+        missing = sorted({step["task"] for s in scenarios for step in s.get("steps", [])
+                          if isinstance(step.get("task"), str) and step["task"] not in tasks})
+        for task in missing:
+            problems.append(_problem(name, task, f"流程测试用到的任务 {task} 已不在流程图中 / "
+                                                 f"the process tests use task {task}, which is no longer in the diagrams", WARNING))
+    return problems
 
 
 def _scenario_file_problems(name: str, content: bytes | str) -> list[dict]:
@@ -198,6 +232,8 @@ def _check_scope(file: str, scope, lanes: dict[str, str], ctx: _Context, *, top:
         incoming.setdefault(flow.get("targetRef"), []).append(flow)
     problems: list[dict] = []
     problems.extend(_structure(file, scope, nodes, incoming, outgoing, top=top))
+    problems.extend(_dangling(file, nodes, flows))
+    problems.extend(_reachability(file, scope, nodes, incoming, outgoing))
     for node_id, node in nodes.items():
         kind = local_name(node)
         if kind in ("userTask", "manualTask"):
@@ -255,11 +291,80 @@ def _structure(file: str, scope, nodes: dict, incoming: dict, outgoing: dict, *,
     return problems
 
 
+def _dangling(file: str, nodes: dict, flows: list) -> list[dict]:
+    """Flows whose source or target is gone (an element deleted, the flow left behind)."""
+    problems = []
+    for flow in flows:
+        for end, zh, en in (("sourceRef", "起点", "source"), ("targetRef", "终点", "target")):
+            ref = flow.get(end)
+            if ref not in nodes:
+                problems.append(_problem(file, flow.get("id"), f"连线的{zh} {ref or '（空）'} 不存在 / the flow's {en} {ref or '(none)'} does not exist"))
+    return problems
+
+
+def _reachability(file: str, scope, nodes: dict, incoming: dict, outgoing: dict) -> list[dict]:
+    """Every step must lead to an end, and be reachable from a start.
+
+    A deleted close task leaves its gateway with no way out: the ticket would stop there
+    for good. Boundary events count as ways out of the task they are attached to, and
+    a sub-process's own start events (and event sub-processes) are starts.
+    """
+    if not nodes:
+        return []
+    attached: dict[str, list[str]] = {}
+    for node_id, node in nodes.items():
+        if local_name(node) == "boundaryEvent" and node.get("attachedToRef") in nodes:
+            attached.setdefault(node.get("attachedToRef"), []).append(node_id)
+
+    def successors(node_id: str) -> list[str]:
+        nxt = [f.get("targetRef") for f in outgoing.get(node_id, []) if f.get("targetRef") in nodes]
+        return nxt + attached.get(node_id, [])
+
+    # end events, and steps with no way out (an implicit end, as BPMN allows; not a gateway)
+    ends = {i for i, n in nodes.items()
+            if local_name(n) == "endEvent" or (local_name(n) not in GATEWAYS and not successors(i))}
+    # nodes that lead to an end: walk backwards from the ends
+    predecessors: dict[str, list[str]] = {i: [] for i in nodes}
+    for node_id in nodes:
+        for target in successors(node_id):
+            predecessors[target].append(node_id)
+    leads_to_end, todo = set(ends), list(ends)
+    while todo:
+        for before in predecessors[todo.pop()]:
+            if before not in leads_to_end:
+                leads_to_end.add(before)
+                todo.append(before)
+    starts = {i for i, n in nodes.items()
+              if local_name(n) == "startEvent" or (local_name(n) == "subProcess" and n.get("triggeredByEvent") == "true")}
+    reached, todo = set(starts), list(starts)
+    while todo:
+        for after in successors(todo.pop()):
+            if after not in reached:
+                reached.add(after)
+                todo.append(after)
+    problems = []
+    for node_id, node in nodes.items():
+        kind = local_name(node)
+        if kind in GATEWAYS and not outgoing.get(node_id):
+            problems.append(_problem(file, node_id, "网关没有出口连线，流程会停在这里 / the gateway has no outgoing flow: the process would stop here"))
+        elif ends and node_id not in leads_to_end and (incoming.get(node_id) or outgoing.get(node_id)):
+            problems.append(_problem(file, node_id, "从这里无法到达结束事件，流程会停住 / no end event can be reached from here: the process would get stuck"))
+        if starts and node_id not in reached and (incoming.get(node_id) or outgoing.get(node_id)) and kind != "boundaryEvent":
+            problems.append(_problem(file, node_id, "从开始事件无法到达这里 / this element cannot be reached from a start event", WARNING))
+    return problems
+
+
 def _roles(file: str, node, lane: str | None, ctx: _Context) -> list[dict]:
     node_id = node.get("id")
     groups = [g.strip() for g in (node.get(_C + "candidateGroups") or "").split(",") if g.strip()]
     if not groups and not lane:
-        return [_problem(file, node_id, "用户任务缺少角色 / user task has no lane or candidate group")]
+        if node.get(_C + "assignee") or node.get(_C + "candidateUsers"):
+            return []
+        # diagrams from other modelers often leave this open: the desk's leads and admins take it
+        name = (node.get("name") or "").strip() or node_id
+        return [_problem(file, node_id, f"用户任务“{name}”（{node_id}）没有泳道、候选组或办理人，将交给组长和管理员处理 / "
+                                        f"user task “{name}” ({node_id}) has no lane, candidate group or assignee: "
+                                        f"it will be offered to leads and admins", WARNING)]
     if ctx.roles is None:
         return []
     if groups:

@@ -15,6 +15,8 @@ the two diagrams.
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,7 @@ from ..models import (
     User,
     VersionStatus,
 )
-from ..runtime import definitions, safe_xml
+from ..runtime import definitions, labels, safe_xml
 from ..runtime.definitions import BPMN_NS, DMN_NAMESPACES
 from ..runtime.safe_xml import local_name
 from ..runtime.serialization import dump_spec
@@ -45,12 +47,17 @@ def deploy(session: Session, files: dict[str, bytes | str], *, user: str, note: 
     """
     from ..authoring import validation  # validation builds on this module
 
-    bundle = definitions.parse_bundle(files)
+    table = files.get(labels.LABELS_FILE)
+    table = table.decode("utf-8") if isinstance(table, bytes) else table
+    bundle = definitions.parse_bundle({n: c for n, c in files.items() if n != labels.LABELS_FILE})
     errors = [p for p in validation.validate_bundle(session, files) if p.get("severity") != "warning"]
     if errors:
         raise InvalidDefinition("the bundle has errors", problems=errors)
     created = []
     for process in bundle.processes:
+        if table:  # the label table travels with every version of the bundle, and is part of its content
+            process.files = {**process.files, labels.LABELS_FILE: table}
+            process.content_hash = hashlib.sha256(f"{process.content_hash}\0{table}".encode()).hexdigest()
         latest = definitions.latest_version(session, process.key)
         if latest is not None and latest.content_hash == process.content_hash:
             continue
@@ -331,7 +338,7 @@ def deploy_draft(
             "draft_id": draft.id, "reason": reason,
             "failed": [r["name"] for r in report["results"] if not r["passed"]], "problems": report["problems"],
         })  # fmt: skip
-    xml = {n: c for n, c in draft.files.items() if n.endswith((".bpmn", ".dmn"))}
+    xml = {n: c for n, c in draft.files.items() if n.endswith((".bpmn", ".dmn")) or n == labels.LABELS_FILE}
     created = deploy(session, xml, user=user.username, note=note.strip())
     if not created:
         raise Conflict("草稿与已部署的版本相同 / nothing changed: the draft matches the deployed versions")

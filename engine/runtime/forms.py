@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from marshmallow import Schema, ValidationError, fields
@@ -111,18 +111,40 @@ class _AwareDateTime(fields.Field):
         return parsed.astimezone(timezone.utc).isoformat()
 
 
+def _number_text(value: float | int | None) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _length_message(low: int | None, high: int | None) -> str:
+    """A sentence for the bounds that are set (never "between None and 200")."""
+    if low is not None and high is not None:
+        return f"请填写 {low} 到 {high} 个字 / enter between {low} and {high} characters"
+    if high is not None:
+        return f"最多填写 {high} 个字 / enter at most {high} characters"
+    return f"至少填写 {low} 个字 / enter at least {low} characters"
+
+
+def _range_message(low: float | None, high: float | None) -> str:
+    lo, hi = _number_text(low), _number_text(high)
+    if low is not None and high is not None:
+        return f"请填写 {lo} 到 {hi} 之间的数 / enter a number from {lo} to {hi}"
+    if high is not None:
+        return f"不能大于 {hi} / enter a number no greater than {hi}"
+    return f"不能小于 {lo} / enter a number no less than {lo}"
+
+
 def _marshmallow_field(fd: FieldDef) -> fields.Field:
     validators = []
     if fd.type == "enum":
-        validators.append(mv.OneOf([k for k, _ in fd.options], error="请选择列表中的选项 / choose one of the options"))
+        validators.append(mv.OneOf([k for k, _ in fd.options], error="请从选项中选择一项 / choose one of the options"))
     if fd.minlength is not None or fd.maxlength is not None:
-        validators.append(mv.Length(min=fd.minlength, max=fd.maxlength, error="长度应在 {min} 到 {max} 之间 / length must be between {min} and {max}"))
+        validators.append(mv.Length(min=fd.minlength, max=fd.maxlength, error=_length_message(fd.minlength, fd.maxlength)))
     if fd.min is not None or fd.max is not None:
-        validators.append(mv.Range(min=fd.min, max=fd.max, error="数值应在 {min} 到 {max} 之间 / must be between {min} and {max}"))
+        validators.append(mv.Range(min=fd.min, max=fd.max, error=_range_message(fd.min, fd.max)))
     if fd.pattern:
-        validators.append(mv.Regexp(re.compile(fd.pattern), error="格式不正确 / wrong format"))
+        validators.append(mv.Regexp(re.compile(fd.pattern), error="格式不正确，请按提示填写 / the format is not right: follow the hint"))
     kwargs = {"required": fd.required, "allow_none": not fd.required, "validate": validators}
-    required_msg = {"required": "必填 / required", "null": "必填 / required"}
+    required_msg = {"required": "此项必填 / this field is required", "null": "此项必填 / this field is required"}
     if fd.type == "long":
         return fields.Integer(strict=False, error_messages={**required_msg, "invalid": "请输入整数 / enter a whole number"}, **kwargs)
     if fd.type == "boolean":
@@ -167,18 +189,21 @@ def validate(session: Session, defs: list[FieldDef], data: dict) -> dict:
     try:
         values = schema_for(defs).load(cleaned)
     except ValidationError as err:
-        raise Invalid("表单有错误 / the form has errors", fields=_flatten(err.messages)) from None
+        raise Invalid("表单有错误，请按各项下方的提示修改 / The form has errors: see the notes under the fields.", fields=_flatten(err.messages)) from None
     errors: dict[str, list[str]] = {}
     for fd in defs:
         value = values.get(fd.id)
         if value in (None, "") and _required_now(fd, values):
-            errors[fd.id] = ["必填 / required"]
+            errors[fd.id] = ["此项必填 / this field is required"]
+        reason = _format_problem(fd, value)
+        if reason:
+            errors[fd.id] = [reason]
         if fd.widget == "user" and value:
             if not _user_has_role(session, value, fd.role):
                 role = fd.role or ""
                 errors[fd.id] = [f"不是有效的{_role_name(session, role)}账号 / not an active user with role {role}"]
     if errors:
-        raise Invalid("表单有错误 / the form has errors", fields=errors)
+        raise Invalid("表单有错误，请按各项下方的提示修改 / The form has errors: see the notes under the fields.", fields=errors)
     for fd in defs:  # omitted optional fields take the diagram's default or are empty
         if fd.id not in values and not fd.readonly:
             # a step done again (reopened, a second callback, a reassignment) starts empty: an answer
@@ -200,6 +225,38 @@ def _required_now(fd: FieldDef, values: dict) -> bool:
     given = values.get(other)
     given = str(given).lower() if isinstance(given, bool) else given
     return given is not None and str(given) in {w.strip() for w in wanted.split("|")}
+
+
+# Contact data the desk's KPIs count on (004: record completeness): checked by the field's
+# ``format`` property, or by the intake's well-known field ids when the diagram sets none.
+FORMATS = {"phone": "phone", "email": "email", "occurred_at": "past"}
+_PHONE = re.compile(r"^(\+?86)?(1[3-9]\d{9}|0\d{2,3}\d{7,8}(\d{1,6})?|[2-9]\d{6,7}|400\d{7}|800\d{7})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def _format_problem(fd: FieldDef, value) -> str | None:
+    """Why a phone number, e-mail address or past moment is not one; None when it is (or is empty)."""
+    kind = dict(fd.properties).get("format") or FORMATS.get(fd.id)
+    if not kind or value in (None, ""):
+        return None
+    if kind == "phone":
+        digits = re.sub(r"[\s()\-]", "", str(value))
+        if not _PHONE.match(digits):
+            return ("电话号码格式不正确：请填写 11 位手机号或带区号的固定电话，如 010-12345678 / "
+                    "not a phone number: enter an 11-digit mobile number or a landline with its area code, e.g. 010-12345678")
+    elif kind == "email":
+        if not _EMAIL.match(str(value).strip()):
+            return "电子邮箱格式不正确，如 name@example.cn / not an e-mail address, e.g. name@example.cn"
+    elif kind == "past":
+        from ..clock import now  # the desk's clock, which tests move
+
+        moment = datetime.fromisoformat(str(value))
+        if moment > now() + timedelta(minutes=5):
+            return "时间不能晚于现在 / the time cannot be in the future"
+        if moment < EARLIEST:
+            return "时间不能早于 2000 年 / the time cannot be before 2000"
+    return None
 
 
 def _typed_default(fd: FieldDef):

@@ -159,8 +159,12 @@ def save(
     *,
     actor: str,
     sla_events: list[tuple[str, str]],
+    continued_by: tuple[User, HumanTask] | None = None,
 ) -> Ticket | None:
-    """Write the step: state, next timer, task rows, ticket projection; returns the ticket (None: no ticket)."""
+    """Write the step: state, next timer, task rows, ticket projection; returns the ticket (None: no ticket).
+
+    ``continued_by`` (who did it, which step) keeps the group's next step with them.
+    """
     at = now()
     ticket = _ticket_of(session, instance)  # before the state changes: no autoflush of the blob twice
     _archive(session, instance, archive.compact(workflow))
@@ -175,7 +179,7 @@ def save(
         instance.next_timer_at = None
     else:
         instance.next_timer_at = next_timer_at(workflow)
-    ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
+    ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket, continued_by=continued_by)
     if ticket is not None:
         tickets.project(
             session,
@@ -273,7 +277,7 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     intake.data["number"] = number
     intake.run()
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    save(session, instance, workflow, actor=user.username, sla_events=fired, continued_by=(user, row))
     customers.link(session, ticket, {**values, **{k: data[k] for k in customers.LINK_KEYS if k in (data or {})}})
     audit.record(session, "create_ticket", actor=user.username, instance_id=instance.id, ticket_id=ticket.id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
@@ -289,7 +293,7 @@ def _check_complaint_about(session: Session, values: dict) -> None:
     if not number:
         return
     if session.scalars(select(Ticket.id).where(Ticket.number == number)).first() is None:
-        raise Invalid("表单有错误 / the form has errors",
+        raise Invalid("表单有错误，请按各项下方的提示修改 / The form has errors: see the notes under the fields.",
                       fields={"complaint_about": [f"没有工单 {number} / no ticket {number}"]})
     values["complaint_about"] = number
 
@@ -346,7 +350,7 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     if not row.assignee:
         row.assignee = user.username
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    save(session, instance, workflow, actor=user.username, sla_events=fired, continued_by=(user, row))
     audit.record(session, "complete", actor=user.username, instance_id=instance.id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     if row.ticket_id is not None and _opens_complaint(defs, values):
@@ -456,6 +460,28 @@ def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "ti
     audit.record(session, "timer", actor=actor, instance_id=instance.id, ticket_id=ticket.id if ticket else None,
                  data={"fired": [f"{name}:{level}" for name, level in fired]})
     return True
+
+
+def retry(session: Session, instance_id: int, *, user: User) -> ProcessInstance:
+    """Run a failed instance's steps again, after an admin fixed the cause (admins only).
+
+    The timer worker parks an instance whose step fails (``status`` error, the reason in
+    ``last_error``). Once the cause is fixed — the instance migrated to a corrected
+    version, a rule table redeployed — this runs its steps through the same write path.
+    Failing again raises; the caller rolls back and records the new reason.
+    """
+    if not user.has_role("admin"):
+        raise Forbidden("只有管理员可以重试实例 / only admins retry instances")
+    instance = lock(session, instance_id)
+    if instance.status != InstanceStatus.ERROR:
+        raise Conflict(f"实例 {instance_id} 没有出错（{instance.status}）/ instance {instance_id} is not in error")
+    workflow = load(instance)
+    fired = run_steps(workflow)
+    instance.status = InstanceStatus.RUNNING
+    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    audit.record(session, "retry", actor=user.username, instance_id=instance.id,
+                 ticket_id=getattr(_ticket_of(session, instance), "id", None), data={"fired": [f"{n}:{lv}" for n, lv in fired]})
+    return instance
 
 
 def get(session: Session, instance_id: int) -> ProcessInstance:

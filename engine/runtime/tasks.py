@@ -43,14 +43,22 @@ def find_task(workflow, guid: str):
         return None
 
 
+# who is offered a user task the diagram gives to no one (no lane, group, user or assignee)
+UNASSIGNED_ROLES = ["lead", "admin"]
+
+
 def _resolve_roles(session: Session, task_spec) -> list[str]:
-    """candidateGroups when given, else the lane matched to a role by code or name."""
+    """candidateGroups when given, else the lane matched to a role by code or name.
+
+    A task with neither, and no assignee or candidate users (common in diagrams from
+    other modelers; validation warns about it), goes to the leads and admins.
+    """
     ext = getattr(task_spec, "extensions", None) or {}
     if ext.get("candidateGroups"):
         return list(ext["candidateGroups"])
     lane = getattr(task_spec, "lane", None)
     if not lane:
-        return []
+        return [] if ext.get("assignee") or ext.get("candidateUsers") else list(UNASSIGNED_ROLES)
     role = session.scalars(select(Role).where(or_(Role.code == lane, Role.name == lane, Role.name_en == lane))).first()
     return [role.code] if role else [lane]
 
@@ -175,8 +183,16 @@ def sync(
     *,
     actor: str,
     ticket: Ticket | None = None,
+    continued_by: tuple[User, HumanTask] | None = None,
 ) -> list[HumanTask]:
-    """Bring the human_task rows of an instance in line with the workflow; return the READY rows."""
+    """Bring the human_task rows of an instance in line with the workflow; return the READY rows.
+
+    ``continued_by`` is (the person, the step they just did): a new step for the same
+    group that the person belongs to stays with them, claimed. The agent who registers
+    a call classifies it and tries the online fix without claiming each step from
+    the group inbox; they can still release it. A step for another group (the
+    lead's close after the agent's callback) goes to that group as before.
+    """
     open_rows = {
         row.task_guid: row
         for row in session.scalars(
@@ -206,6 +222,9 @@ def sync(
         )
         describe(session, row, task.task_spec)
         row.roles = _evaluate_groups(workflow, task, row.roles)
+        if row.assignee is None and continued_by is not None and _continues(*continued_by, row):
+            row.assignee = continued_by[0].username
+            row.claimed = True
         session.add(row)
         ready.append(row)
     for guid, row in open_rows.items():
@@ -217,6 +236,12 @@ def sync(
             row.state = TaskState.CANCELLED
         row.completed_at = row.completed_at or at
     return ready
+
+
+def _continues(user: User, done: HumanTask, new: HumanTask) -> bool:
+    """Whether ``new`` is the same group's next step and ``user`` is in that group (an admin's override is not)."""
+    shared = set(done.roles or []).intersection(new.roles or []).intersection(user.role_codes)
+    return bool(shared) and not new.candidate_users
 
 
 def may_do(user: User, task: HumanTask) -> bool:

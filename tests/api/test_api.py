@@ -30,6 +30,9 @@ def test_only_desk_staff_register_tickets(api):
 def test_task_scopes_and_claiming(api):
     number = api.new_ticket()["number"]
     task = api.task("agent1", number, "classify")
+    # the registrant goes on with the classification: it is theirs, claimed, and they may give it back
+    assert task["assignee"] == "agent1" and task["claimed"]
+    assert api.post("agent1", f"/api/tasks/{task['id']}/unclaim").status_code == 200
     assert task["roles"] == ["agent"]
     assert {f["id"] for f in task["form"]} == {"category", "impact", "urgency"}
     impact = next(f for f in task["form"] if f["id"] == "impact")

@@ -68,7 +68,8 @@ def test_emergency_response_runs_from_occurrence_and_15_minutes_exactly_is_on_ti
     assert ticket["sla"]["response"]["breached"] is breached
 
 
-@pytest.mark.parametrize("occurred", [None, (T0 + timedelta(minutes=30)).isoformat()])
+# later than acceptance, within the 5 minutes of clock skew intake allows (issue 13 refuses a time further ahead)
+@pytest.mark.parametrize("occurred", [None, (T0 + timedelta(minutes=4)).isoformat()])
 def test_emergency_response_runs_from_acceptance_when_occurrence_is_unknown_or_later(app, api, occurred):
     with time_machine.travel(T0, tick=False):
         number = p1_ticket(api, occurred)

@@ -60,7 +60,7 @@ def test_intake_links_the_ticket_by_exact_match(api):
     assert ticket["organisation_id"] == org["id"]
     assert ticket["contact_id"] == org["contacts"][0]["id"]
     assert ticket["device_id"] == org["devices"][0]["id"]
-    stranger = api.new_ticket(organisation="没见过的单位", phone="10000", email="")
+    stranger = api.new_ticket(organisation="没见过的单位", phone="13911112222", email="")
     assert (stranger["organisation_id"], stranger["contact_id"], stranger["device_id"]) == (None, None, None)
     moved = api.new_ticket(organisation="另一家单位")  # 王工's phone, but an organisation the archive does not know
     assert (moved["organisation_id"], moved["contact_id"]) == (None, None)

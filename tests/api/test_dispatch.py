@@ -72,3 +72,29 @@ def test_an_unconfirmed_fix_goes_back_to_the_pm(api):
     api.complete("pm1", number, "pm_confirm", pm_confirmed="confirmed")
     api.complete("agent1", number, "desk_confirm", desk_confirmed="rework", desk_confirm_note="未写明根因")
     assert api.ticket(number)["stage"] == ["pm_assign"]
+
+
+def holder(api, number: str, bpmn_id: str) -> str | None:
+    task = api.task("lead1" if bpmn_id in ("desk_confirm", "callback", "callback_review", "close") else "admin1",
+                    number, bpmn_id)
+    return task["assignee"]
+
+
+def test_the_next_step_stays_with_whoever_did_the_previous_one_in_their_group(api):
+    """Issue 13's flow through issue 8's steps: the same person keeps their group's next step, claimed;
+    a step for another group (or a project's PM group they are not in) waits in that group's inbox."""
+    number = dispatched(api, NETWORK)  # agent1 registered, classified and dispatched without claiming
+    assert holder(api, number, "pm_assign") is None  # the PM group's step: not the agent's
+    api.complete("pm1", number, "pm_assign", engineer="eng1")
+    api.complete("eng1", number, "engineer", outcome="resolved", solution="更换光模块")
+    assert holder(api, number, "pm_confirm") is None  # ${pm_group}: pm_infra, which eng1 is not in
+    api.complete("pm1", number, "pm_confirm", pm_confirmed="rework", pm_confirm_note="客户反映仍有丢包")
+    assert holder(api, number, "pm_assign") == "pm1"  # the PM who sent it back dispatches again
+    api.complete("pm1", number, "pm_assign", engineer="eng2")
+    api.complete("eng2", number, "engineer", outcome="resolved", solution="更换光模块并测试")
+    api.complete("pm1", number, "pm_confirm", pm_confirmed="confirmed")
+    assert holder(api, number, "desk_confirm") is None  # the desk's step: waits for the desk
+    api.complete("lead1", number, "desk_confirm", desk_confirmed="confirmed")
+    assert holder(api, number, "callback") == "lead1"  # the agent who confirmed makes the callback
+    api.complete("lead1", number, "callback", reached=True, solved=True, satisfaction="dissatisfied", comment="太慢")
+    assert holder(api, number, "callback_review") is None  # the lead's review: lead1 did the callback as an agent

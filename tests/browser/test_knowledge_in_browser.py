@@ -27,7 +27,7 @@ def test_classify_form_suggests_and_records_an_article(server, new_page):
     agent = Person(new_page(), server)
     agent.login("agent1")
     number = agent.register(title="打印机卡纸", description="三楼打印机一直卡纸", reporter_name="赵老师",
-                            organisation="市第一中学", phone="0571-1")
+                            organisation="市第一中学", phone="0571-88886666")
     agent.open_task(number, "classify")
     hits = agent.page.locator("#kb-suggestions")
     hits.get_by_text("打印机反复卡纸").wait_for()

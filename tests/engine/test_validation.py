@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import bundle as shipped_bundle
 
@@ -125,12 +127,12 @@ def gateway(default: str = "", conditions=("x == 1", "x == 2")) -> str:
 CASES = [
     # (id, files, message text, element, severity)
     ("unknown file", {"p.bpmn": chain(USER.format(inner="")), "notes.txt": "hi"}, "未知文件类型", None, "warning"),
-    ("malformed xml", {"p.bpmn": "<bpmn:definitions"}, "XML 格式错误 / malformed XML", None, "error"),
+    ("malformed xml", {"p.bpmn": "<bpmn:definitions"}, "XML 格式错误：XML 格式不正确 / malformed XML", None, "error"),
     ("not bpmn", {"p.bpmn": chain(USER.format(inner="")), "x.dmn": '<?xml version="1.0"?><other xmlns="urn:x"/>'},
      "不是 BPMN 或 DMN 文件", None, "error"),
     ("no bpmn", {"m.dmn": DMN}, "文件包中没有 BPMN 流程", None, "error"),
-    ("parse error", {"p.bpmn": chain(USER.format(inner="")).replace('targetRef="end"', 'targetRef="nowhere"')},
-     "解析错误 / parse error", None, "error"),
+    ("dangling flow", {"p.bpmn": chain(USER.format(inner="")).replace('targetRef="end"', 'targetRef="nowhere"')},
+     "连线的终点 nowhere 不存在 / the flow's target nowhere does not exist", "f1", "error"),
     ("scenario json", {"p.bpmn": chain(USER.format(inner="")), "p.scenarios.json": "[{"}, "场景文件不是有效的 JSON", None, "error"),
     ("no start", {"p.bpmn": bpmn('<bpmn:userTask id="task" name="处理" camunda:candidateGroups="agent"/>'
                                 '<bpmn:endEvent id="end" name="结束"/><bpmn:sequenceFlow id="f" sourceRef="task" targetRef="end"/>')},
@@ -149,7 +151,7 @@ CASES = [
     ("no label", {"p.bpmn": chain('<bpmn:userTask id="task" camunda:candidateGroups="agent"/>')},
      "缺少名称 / element has no label", "task", "warning"),
     ("no role", {"p.bpmn": chain('<bpmn:userTask id="task" name="处理"/>')},
-     "用户任务缺少角色 / user task has no lane or candidate group", "task", "error"),
+     "用户任务“处理”（task）没有泳道、候选组或办理人，将交给组长和管理员处理", "task", "warning"),
     ("unknown group", {"p.bpmn": chain('<bpmn:userTask id="task" name="处理" camunda:candidateGroups="agent,wizard"/>')},
      "候选组 wizard 不是已有角色", "task", "error"),
     ("unknown lane", {"p.bpmn": chain('<bpmn:userTask id="task" name="处理"/>', lanes=lane("魔法部"))},
@@ -262,3 +264,60 @@ def test_the_shipped_rule_tables_take_the_first_matching_row():
     files = shipped_bundle()
     for name in ("priority.dmn", "sla.dmn", "routing.dmn"):
         assert re.search(rb'hitPolicy="FIRST"', files[name]), name
+def _without(files: dict, name: str, element: str) -> dict:
+    """The bundle as bpmn-js leaves it when an element is deleted: the element and its flows gone."""
+    from lxml import etree
+
+    root = etree.fromstring(files[name])
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
+    flows = root.xpath(f"//bpmn:sequenceFlow[@sourceRef='{element}' or @targetRef='{element}']", namespaces=ns)
+    gone = {element, *(f.get("id") for f in flows)}
+    for node in root.xpath("//*[@id]", namespaces=ns):
+        if node.get("id") in gone:
+            node.getparent().remove(node)
+    for ref in root.xpath("//bpmn:incoming | //bpmn:outgoing | //bpmn:flowNodeRef", namespaces=ns):
+        if (ref.text or "").strip() in gone:
+            ref.getparent().remove(ref)
+    for shape in root.xpath("//bpmndi:BPMNShape | //bpmndi:BPMNEdge", namespaces=ns):
+        if shape.get("bpmnElement") in gone:
+            shape.getparent().remove(shape)
+    return {**files, name: etree.tostring(root)}
+
+
+def test_a_deleted_close_task_leaves_the_ticket_stuck_and_validation_says_so():
+    files = _without(shipped_bundle(), "service_desk.bpmn", "close")
+    problems = validation.validate(files, roles=ROLE_NAMES)
+    stuck = [p for p in problems if p["element"] == "merge_close"]
+    assert stuck and stuck[0]["severity"] == "error"
+    assert stuck[0]["message"].startswith("网关没有出口连线") and "/ the gateway has no outgoing flow" in stuck[0]["message"]
+    assert any(p["element"] == "record_closed" and "无法到达这里" in p["message"] for p in problems)
+    assert validation.has_errors(problems)
+    for p in problems:  # every message has its Chinese half first
+        assert re.match(r"[\u4e00-\u9fff]", p["message"]), p
+
+
+def test_a_step_that_cannot_reach_an_end_is_an_error():
+    loop = ('<bpmn:startEvent id="start" name="开始"/><bpmn:exclusiveGateway id="gw" name="再来？" default="back"/>'
+            '<bpmn:userTask id="task" name="处理" camunda:candidateGroups="agent"/>'
+            '<bpmn:endEvent id="end" name="结束"/>'
+            '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="end"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="task" targetRef="gw"/>'
+            '<bpmn:sequenceFlow id="back" sourceRef="gw" targetRef="task"/>')
+    problems = validation.validate({"p.bpmn": bpmn(loop)}, roles=None)
+    assert any(p["element"] == "task" and "无法到达结束事件" in p["message"] and p["severity"] == "error" for p in problems)
+
+
+def test_a_deleted_step_that_the_modeler_reconnected_around_is_named_by_the_tests_that_use_it():
+    from pathlib import Path
+
+    files = shipped_bundle()
+    shipped = Path(__file__).resolve().parents[2] / "bpmn"
+    files["service_desk.scenarios.json"] = (shipped / "service_desk.scenarios.json").read_text()
+    # bpmn-js joins the flows around a deleted task with one way in and one way out
+    text = files["service_desk.bpmn"].decode()
+    text = re.sub(r'<bpmn:userTask id="close".*?</bpmn:userTask>', "", text, flags=re.S)
+    text = text.replace('targetRef="close"', 'targetRef="record_closed"')
+    files["service_desk.bpmn"] = text.encode()
+    problems = validation.validate(files, roles=ROLE_NAMES)
+    assert any(p["element"] == "close" and p["file"] == "service_desk.scenarios.json"
+               and p["message"].startswith("流程测试用到的任务 close 已不在流程图中") for p in problems), problems

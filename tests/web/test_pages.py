@@ -112,10 +112,17 @@ def test_engine_messages_show_in_the_page_language(desk):
 
 
 def test_inbox_scopes(desk, api):
-    number = api.new_ticket()["number"]
+    number = api.new_ticket("lead1")["number"]
     desk.login("agent1")
     assert number not in desk.text("/inbox?scope=mine")
-    group = desk.text("/inbox?scope=group")
+    assert number not in desk.text("/inbox")  # lead1 registered it and goes on to classify it
+    desk.login("lead1")
+    assert number in desk.text("/inbox?scope=mine")
+    task = re.search(r'/tasks/(\d+)"', desk.text("/inbox?scope=mine")).group(1)
+    desk.post(f"/tasks/{task}/unclaim")
+    desk.login("agent1")
+    assert number not in desk.text("/inbox?scope=mine")
+    group = desk.text("/inbox")  # the first view: mine and my groups' unclaimed tasks together
     assert number in group and "分类定级" in group
     desk.login("pm1")
     assert number not in desk.text("/inbox?scope=group")
@@ -258,9 +265,12 @@ def test_completing_a_task_moves_the_ticket_on(desk, api, app):
     tid = task_id(app, number, "classify")
     desk.login("agent1")
     res = desk.post(f"/tasks/{tid}", CLASSIFY)
-    assert res.status_code == 302 and res.headers["Location"] == "/inbox"
+    online_fix = task_id(app, number, "online_fix")
+    assert res.status_code == 302 and res.headers["Location"] == f"/tasks/{online_fix}"  # the same agent goes on
     assert api.ticket(number)["stage"] == ["online_fix"]
-    assert "分类定级" in desk.text("/inbox")  # the flash message
+    assert "分类定级" in desk.text(res.headers["Location"])  # the flash message
+    res = desk.post(f"/tasks/{online_fix}", {"outcome": "dispatch", "solution": "远程排查无果"})
+    assert res.headers["Location"] == f"/tickets/{number}"  # the PM's turn: back to the ticket
 
 
 def test_boolean_and_datetime_fields(desk, api, app):
@@ -288,7 +298,7 @@ def test_task_of_another_role_is_forbidden(desk, api, app):
 
 
 def test_second_completion_says_who_was_first(desk, api, app):
-    number = api.new_ticket()["number"]
+    number = api.new_ticket("lead1")["number"]
     tid = task_id(app, number, "classify")
     api.complete("lead1", number, "classify", **CLASSIFY)
     desk.login("agent1")

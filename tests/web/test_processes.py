@@ -53,12 +53,12 @@ def test_an_owner_edits_validates_saves_and_tests_a_draft(desk, app):
     res = post_json(desk, f"/processes/drafts/{draft_id}/files", {"files": {"sla.dmn": files["sla.dmn"]}})
     assert res.status_code == 200 and res.get_json()["author"] == "owner1"
 
-    broken = dict(files, **{"service_desk.bpmn": files["service_desk.bpmn"].replace('camunda:candidateGroups="lead"', "")})
-    broken["service_desk.bpmn"] = broken["service_desk.bpmn"].replace('<bpmn:flowNodeRef>close</bpmn:flowNodeRef>', "")
+    broken = dict(files, **{"service_desk.bpmn": files["service_desk.bpmn"].replace(
+        'camunda:candidateGroups="lead"', 'camunda:candidateGroups="wizard"')})
     problems = post_json(desk, "/processes/validate", {"files": broken}).get_json()
     assert problems["errors"] is True
     assert {"file": "service_desk.bpmn", "element": "close", "severity": "error",
-            "message": "用户任务缺少角色 / user task has no lane or candidate group"} in problems["problems"]
+            "message": "候选组 wizard 不是已有角色 / candidate group wizard is not an existing role"} in problems["problems"]
     assert post_json(desk, "/processes/validate", {"files": files}).get_json() == {"problems": [], "errors": False}
 
     report = post_json(desk, f"/processes/drafts/{draft_id}/test", {}).get_json()

@@ -4,6 +4,7 @@ from engine.authoring import versions
 from engine.errors import Invalid
 from engine.models import HumanTask, TaskState
 from engine.runtime import definitions, instances
+from engine.runtime.labels import LABELS_FILE
 from engine.runtime.serialization import jsonable
 
 from ..extensions import db
@@ -21,14 +22,14 @@ def list_definitions():
 @bp.post("/definitions")
 @token_required("admin")
 def deploy_definitions():
-    """Multipart upload of .bpmn/.dmn files (field name "files"), deployed as one bundle."""
+    """Multipart upload of .bpmn/.dmn files and their label table (field name "files"), deployed as one bundle."""
     uploads = request.files.getlist("files")
     if not uploads:
         raise Invalid("请上传 BPMN/DMN 文件 / upload .bpmn/.dmn files in the 'files' field")
     files = {}
     for upload in uploads:
         name = (upload.filename or "").rsplit("/", 1)[-1]
-        if not name.endswith((".bpmn", ".dmn")):
+        if not name.endswith((".bpmn", ".dmn")) and name != LABELS_FILE:
             raise Invalid(f"{name}: 只接受 .bpmn 和 .dmn 文件 / only .bpmn and .dmn files")
         files[name] = upload.read()
     created = versions.deploy(db.session, files, user=g.user.username, note=request.form.get("note", ""))

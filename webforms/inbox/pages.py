@@ -21,12 +21,14 @@ from engine.runtime import definitions, instances, tasks
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import local_time, safe_next
+from ..i18n import local_time, safe_next, step_name
 from ..tickets.pages import TYPE_NAMES, people
 
 bp = Blueprint("inbox", __name__)
 
 SCOPES = ("mine", "group", "all")
+# the first view: my tasks and my groups' unclaimed ones together, so nothing waits unseen
+DEFAULT_SCOPE = "group"
 FILTERS = ("type", "priority", "stage", "organisation")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 # the columns a header click sorts by (keys of engine.runtime.tasks.SORTS)
@@ -111,9 +113,9 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
 def _listing() -> dict:
     user = staff()
     args = request.args
-    scope = args.get("scope", "mine")
+    scope = args.get("scope", DEFAULT_SCOPE)
     if scope not in SCOPES or (scope == "all" and not user.has_role("lead", "admin")):
-        scope = "mine"
+        scope = DEFAULT_SCOPE
     filters = {name: args.get(name, "").strip() for name in FILTERS}
     sort = args.get("sort", "due")
     if sort.lstrip("-") not in SORTABLE:
@@ -156,7 +158,7 @@ def listing():
 def claim(task_id: int):
     row = instances.claim(db.session, task_id, user=staff())
     db.session.commit()
-    flash(_("You took “%(name)s”.", name=row.name), "success")
+    flash(_("You took “%(name)s”.", name=step_name(row)), "success")
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="mine")))
 
 
@@ -165,7 +167,7 @@ def claim(task_id: int):
 def unclaim(task_id: int):
     row = instances.unclaim(db.session, task_id, user=staff())
     db.session.commit()
-    flash(_("“%(name)s” is back in the group's inbox.", name=row.name), "success")
+    flash(_("“%(name)s” is back in the group's inbox.", name=step_name(row)), "success")
     return redirect(safe_next(request.form.get("next"), url_for("inbox.index", scope="group")))
 
 

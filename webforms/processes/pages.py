@@ -25,14 +25,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from engine.authoring import drafts, migration, scenarios, validation, versions
+from engine.authoring import cockpit, drafts, migration, scenarios, validation, versions
 from engine.errors import EngineError, Invalid
 from engine.models import ProcessVersion
-from engine.runtime import definitions
+from engine.runtime import definitions, instances
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import engine_text
+from ..i18n import diagram_words, engine_text, local_time
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -62,7 +62,8 @@ def _download(name: str, text: str) -> Response:
 @staff_required(*EDITORS)
 def index():
     return render_template("processes/index.html", processes=versions.overview(db.session),
-                           drafts=drafts.list_drafts(db.session), is_admin=staff().has_role("admin"))
+                           drafts=drafts.list_drafts(db.session), is_admin=staff().has_role("admin"),
+                           called=cockpit.called_runs(db.session), failed=len(cockpit.failed(db.session)))
 
 
 # --------------------------------------------------------------------------- drafts
@@ -112,6 +113,7 @@ def _modeler(*, draft=None, version=None, deploy_error: EngineError | None = Non
         "urls": {
             "validate": url_for("processes.validate"),
             "test": url_for("processes.test_draft", draft_id=draft.id) if draft else url_for("processes.test_files"),
+            "testFiles": url_for("processes.test_files"),
             "save": url_for("processes.save_draft", draft_id=draft.id) if draft else url_for("processes.create_draft"),
         },
         "report": draft.last_test_report if draft is not None else None,
@@ -132,7 +134,8 @@ def edit_draft(draft_id: int):
 def save_draft(draft_id: int):
     draft = drafts.save(db.session, draft_id, _json_files(), user=staff())
     db.session.commit()
-    return jsonify({"id": draft.id, "updated_at": draft.updated_at.isoformat(), "author": draft.author})
+    return jsonify({"id": draft.id, "updated_at": draft.updated_at.isoformat(), "author": draft.author,
+                    "saved_at": local_time(draft.updated_at, "HH:mm:ss")})  # the desk's time zone, as every page
 
 
 @bp.post("/drafts/<int:draft_id>/test")
@@ -195,11 +198,19 @@ def deploy_draft(draft_id: int):
         if isinstance(exc, versions.ScenariosFailed):  # keep the report the admin is looking at
             drafts.record_test(draft, exc.report)
             db.session.commit()
+        if _wants_json():  # the modeler deploys in place: it keeps the page and shows why
+            return jsonify(exc.to_dict()), 422
         return _modeler(draft=draft, deploy_error=exc, status=422)
     db.session.commit()
     names = ", ".join(f"{v.key} v{v.version}" for v in created)
     flash(_("Deployed %(names)s.", names=names), "success")
+    if _wants_json():
+        return jsonify({"url": url_for("processes.index"), "created": names})
     return redirect(url_for("processes.index"))
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
 
 
 # --------------------------------------------------------------------------- versions
@@ -257,6 +268,48 @@ def diff(key: str):
             "marks": result["files"]}
     return render_template("processes/diff.html", key=key, old=old, new=new, numbers=numbers, result=result,
                            shown=shown, data=data)
+
+
+# --------------------------------------------------------------------------- the cockpit
+
+
+@bp.get("/<key>/versions/<int:number>/cockpit")
+@staff_required(*ADMIN)
+def cockpit_page(key: str, number: int):
+    """Where the version's running instances wait (counts on its diagrams), and the failed ones."""
+    version = _version(key, number)
+    counts = cockpit.positions(db.session, version)
+    bpmn = sorted(n for n in version.files if n.endswith(".bpmn"))
+    main = [n for n in bpmn if key in drafts.process_ids({n: version.files[n]})]
+    files = main + [n for n in bpmn if n not in main]
+    data = {"files": [{"name": n, "xml": version.files[n]} for n in files], "marks": {}, "counts": counts,
+            "names": diagram_words(version).data.get("elements", {})}
+    return render_template("processes/cockpit.html", key=key, version=version, data=data,
+                           failed=cockpit.failed(db.session, key), waiting=sum(sum(c.values()) for c in counts.values()))
+
+
+@bp.post("/instances/<int:instance_id>/retry")
+@staff_required(*ADMIN)
+def retry(instance_id: int):
+    """Retry a failed instance after its cause was fixed; failing again keeps it in error with the new reason."""
+    instance = instances.get(db.session, instance_id)
+    back = url_for("processes.cockpit_page", key=instance.process_key, number=instance.version.version)
+    try:
+        instances.retry(db.session, instance_id, user=staff())
+    except EngineError as exc:
+        db.session.rollback()
+        flash(engine_text(exc.message), "error")
+        return redirect(back)
+    except Exception as exc:  # the diagram's script failed again: record why, as the timer worker does
+        db.session.rollback()
+        failed = instances.get(db.session, instance_id)
+        failed.last_error = f"{type(exc).__name__}: {exc}"
+        db.session.commit()
+        flash(_("Instance %(id)s failed again: %(reason)s", id=instance_id, reason=failed.last_error), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(_("Instance %(id)s runs again.", id=instance_id), "success")
+    return redirect(back)
 
 
 # --------------------------------------------------------------------------- migration

@@ -14,7 +14,7 @@ the raw text the browser sent, and the choices of a select never reject a value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import get_timezone
@@ -30,6 +30,7 @@ from engine.desk import tickets
 from engine.models import ProcessVersion
 from engine.runtime import definitions, forms
 from engine.runtime.forms import FieldDef
+from engine.runtime.labels import Labels
 
 from ..i18n import local_time
 
@@ -118,6 +119,22 @@ def _field(fd: FieldDef, users: dict[str, list[tuple[str, str]]], radios: set[st
         attrs.setdefault("rows", 4)
         return TextAreaField(**common)
     return StringField(**common)
+
+
+def localize(defs: list[FieldDef], words: Labels, step: str | None) -> list[FieldDef]:
+    """The fields as the page's language names them: labels, options and placeholders from the label table.
+
+    Only what people read changes; ids and option values, which the engine checks, stay.
+    """
+    return [
+        replace(
+            fd,
+            label=words.field(step, fd.id, fd.label),
+            options=tuple((value, words.option(step, fd.id, value, name)) for value, name in fd.options),
+            placeholder=words.placeholder(fd.id, fd.placeholder),
+        )
+        for fd in defs
+    ]
 
 
 def form_class(
@@ -234,7 +251,11 @@ def catalog(version: ProcessVersion) -> Catalog:
 
 
 def display(value, fd: FieldDef | None, options: dict[str, str], people: dict[str, str]) -> str:
-    """A submitted value as a person reads it: option names, yes/no, local times, display names."""
+    """A submitted value as a person reads it: option names, yes/no, local times, display names.
+
+    ``options`` are the names of the step the value was entered in when known (two
+    steps may call the same value differently), else those of any step.
+    """
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if value is None or value == "":

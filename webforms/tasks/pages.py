@@ -19,7 +19,8 @@ from engine.runtime.forms import FieldDef
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..tickets.pages import STATUS_NAMES, TYPE_NAMES, clocks_of, people, timeline
+from ..i18n import diagram_words, step_name
+from ..tickets.pages import STATUS_NAMES, TYPE_NAMES, clocks_of, people, summary_names, timeline
 from . import forms as taskforms
 
 bp = Blueprint("tasks", __name__)
@@ -47,7 +48,8 @@ def ticket_fields(ticket: Ticket | None) -> dict:
 
 
 def _page(row: HumanTask, *, formdata=None, invalid: Invalid | None = None, status: int = 200):
-    defs = tasks.form_of(row)
+    words = diagram_words(row.instance.version)
+    defs = taskforms.localize(tasks.form_of(row), words, row.bpmn_id)
     data = process_data(row)
     ticket = db.session.get(Ticket, row.ticket_id) if row.ticket_id else None
     form_cls = taskforms.form_class(defs, users=user_choices(defs))
@@ -56,7 +58,8 @@ def _page(row: HumanTask, *, formdata=None, invalid: Invalid | None = None, stat
     else:
         form = form_cls(formdata=None, data=taskforms.initial_values(defs, taskforms.shown_data(defs, data)))
     spec = tasks.spec_of(row)
-    text = taskforms.instructions(getattr(spec, "documentation", None), {**ticket_fields(ticket), **data})
+    doc = words.documentation(row.bpmn_id, getattr(spec, "documentation", None) or "")
+    text = taskforms.instructions(doc, {**ticket_fields(ticket), **data})
     return render_template(
         "tasks/form.html", task=row, ticket=ticket, form=form, invalid=invalid,
         errors=invalid.fields if invalid else {}, instructions=text, earlier=_earlier(ticket), **_labels(ticket),
@@ -76,6 +79,7 @@ def _labels(ticket: Ticket | None) -> dict:
     return {
         "clocks": clocks_of(ticket) if ticket else [], "people": people(),
         "status_names": STATUS_NAMES, "type_names": TYPE_NAMES,
+        "names": summary_names(ticket) if ticket else {},
     }  # fmt: skip
 
 
@@ -108,6 +112,25 @@ def complete(task_id: int):
         db.session.rollback()
         return _done(tasks.get(db.session, task_id), conflict=exc, status=409)
     db.session.commit()
-    number = db.session.get(Ticket, done.ticket_id).number if done.ticket_id else ""
-    flash(_("“%(name)s” done. %(number)s", name=done.name, number=number), "success")
-    return redirect(url_for("inbox.index"))
+    ticket = db.session.get(Ticket, done.ticket_id) if done.ticket_id else None
+    flash(_("“%(name)s” done. %(number)s", name=step_name(done), number=ticket.number if ticket else ""), "success")
+    return redirect(next_page(done.instance_id, ticket))
+
+
+def next_page(instance_id: int, ticket: Ticket | None) -> str:
+    """Where a person goes after a step: their own next step of the same case, else the ticket.
+
+    Keeps the agent who registers a call moving through classification and the online
+    fix; someone whose part is done sees the ticket and who has it now.
+    """
+    mine = db.session.scalars(
+        db.select(HumanTask.id).where(
+            HumanTask.instance_id == instance_id, HumanTask.state == TaskState.READY,
+            HumanTask.assignee == staff().username,
+        ).order_by(HumanTask.id)
+    ).first()  # fmt: skip
+    if mine is not None:
+        return url_for("tasks.show", task_id=mine)
+    if ticket is not None:
+        return url_for("tickets.show", number=ticket.number)
+    return url_for("inbox.index")

@@ -35,7 +35,7 @@ from engine.runtime.forms import FieldDef
 from .. import files
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import engine_text, is_english, local_time
+from ..i18n import diagram_words, engine_text, is_english, local_time
 from ..tasks import forms as taskforms
 from ..tasks.forms import Catalog, catalog, display
 
@@ -105,6 +105,8 @@ FIELD_LABELS = {
     "created_by": _l("Registered by"), "accepted_at": _l("Accepted at"), "resolved_at": _l("Resolved at"),
     "closed_at": _l("Closed at"),
 }  # fmt: skip
+# the SLA calendars of engine.desk.calendars (rules/sla.dmn names them by code)
+CALENDAR_NAMES = {"24x7": _l("24×7"), "business": _l("Business hours")}
 # the fields whose absence makes an unqualified ticket (engine.desk.tickets.missing_fields)
 COMPLETENESS_LABELS = {
     "reporter_name": _l("Reporter"), "organisation": _l("Organisation"), "phone": _l("Phone or e-mail"),
@@ -130,8 +132,9 @@ def intake_step() -> tuple[list[FieldDef], str]:
     """The intake task's fields and instructions in the deployed desk process's latest version."""
     version = definitions.get_version(db.session, instances.DESK_PROCESS)
     info = catalog(version)
-    defs = list(info.steps.get(INTAKE_TASK, {}).values())
-    return defs, info.documentation.get(INTAKE_TASK, "")
+    words = diagram_words(version)
+    defs = taskforms.localize(list(info.steps.get(INTAKE_TASK, {}).values()), words, INTAKE_TASK)
+    return defs, words.documentation(INTAKE_TASK, info.documentation.get(INTAKE_TASK, ""))
 
 
 def intake_form(defs: list[FieldDef], formdata=None):
@@ -191,7 +194,9 @@ def create():
         customers.add_from_ticket(db.session, ticket, actor=staff().username)  # the agent ticked "add what is new"
     db.session.commit()
     flash(_("Ticket %(number)s registered.", number=ticket.number), "success")
-    return redirect(url_for("tickets.show", number=ticket.number))
+    from ..tasks.pages import next_page  # tasks imports this module
+
+    return redirect(next_page(ticket.instance_id, ticket))
 
 
 def hardware_labels() -> list[str]:
@@ -428,8 +433,17 @@ class Entry:
     kind: str
 
 
-def _details(event, info: Catalog, names: dict[str, str]) -> list[tuple[str, str]]:
-    """What the person entered at that step, with the form's labels; the due time of an SLA event."""
+def _step_fields(info: Catalog, step: str | None, words) -> dict[str, FieldDef]:
+    """One step's fields as the page's language names them (the step's own option names)."""
+    return {fd.id: fd for fd in taskforms.localize(list(info.steps.get(step or "", {}).values()), words, step)}
+
+
+def _any_step_options(info: Catalog, key: str, words) -> dict[str, str]:
+    return {value: words.option(None, key, value, name) for value, name in info.options.get(key, {}).items()}
+
+
+def _details(event, info: Catalog, names: dict[str, str], words) -> list[tuple[str, str]]:
+    """What the person entered at that step, with the step's own labels; the due time of an SLA event."""
     if event.action.startswith("sla_"):
         return [(_("Due"), local_time(tickets.parse_time((event.data or {}).get("due_at"))))]
     if event.action == "note":
@@ -437,19 +451,21 @@ def _details(event, info: Catalog, names: dict[str, str]) -> list[tuple[str, str
         return [(kind, (event.data or {}).get("text", ""))]
     if event.action not in ("create_ticket", "complete", "start"):
         return []
-    fields = info.steps.get(event.bpmn_id or "", {})
+    fields = _step_fields(info, event.bpmn_id, words)
     details = []
     for key, value in (event.data or {}).items():
         if value is None or value == "":
             continue
         fd = fields.get(key)
         label = fd.label if fd else str(FIELD_LABELS.get(key, key))
-        details.append((label, display(value, fd, info.options.get(key, {}), names)))
+        options = dict(fd.options) if fd else _any_step_options(info, key, words)
+        details.append((label, display(value, fd, options, names)))
     return details
 
 
 def timeline(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[Entry]:
     """The audit trail of the ticket: who did what, when, with what."""
+    words = diagram_words(version_of(ticket))
     entries = []
     for event in audit.history(db.session, ticket_id=ticket.id):
         sla = event.action.startswith("sla_")
@@ -458,8 +474,9 @@ def timeline(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[Entry
                 at=event.at,
                 actor=names.get(event.actor, event.actor),
                 action=str(ACTION_NAMES.get(event.action, event.action)),
-                title=str(CLOCK_NAMES.get(event.name, event.name)) if sla else "" if event.action == "note" else event.name,
-                details=_details(event, info, names),
+                title=(str(CLOCK_NAMES.get(event.name, event.name)) if sla
+                       else "" if event.action == "note" else words.element(event.bpmn_id, event.name)),
+                details=_details(event, info, names, words),
                 kind={"sla_breach": "alert", "sla_warning": "warn"}.get(event.action, "step"),
             )
         )
@@ -467,7 +484,9 @@ def timeline(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[Entry
 
 
 def record_fields(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[tuple[str, str]]:
-    labels = {fid: fd for step in info.steps.values() for fid, fd in step.items()}
+    """The record as people read it: the forms' labels and option names, never codes."""
+    words = diagram_words(version_of(ticket))
+    labels = {fid: fd for step in info.steps for fid, fd in _step_fields(info, step, words).items()}
     shown = []
     for key, label in FIELD_LABELS.items():
         value = getattr(ticket, key)
@@ -479,9 +498,16 @@ def record_fields(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[
         elif isinstance(value, datetime):
             text = local_time(value)
         elif key == "type":
-            text = info.options.get("type", {}).get(value) or str(TYPE_NAMES.get(value, value))
+            text = words.option(INTAKE_TASK, "type", value, info.options.get("type", {}).get(value) or "") or str(
+                TYPE_NAMES.get(value, value))
+        elif key == "pm_group":
+            text = role_names([value])
+        elif key == "sla_calendar":
+            text = str(CALENDAR_NAMES.get(value, value))
+        elif key == "project":
+            text = words.value("project", value, value)
         else:
-            text = display(value, fd, info.options.get(key, {}), names)
+            text = display(value, fd, _any_step_options(info, key, words), names)
         shown.append((fd.label if fd and key not in ("type",) else str(label), text))
     return shown
 
@@ -492,6 +518,24 @@ def desk_version():
         return definitions.get_version(db.session, instances.DESK_PROCESS)
     except NotFound:
         return None
+
+
+def version_of(ticket: Ticket):
+    """The version whose words name the ticket's fields: its own, or the latest for imported history."""
+    return ticket.instance.version if ticket.instance else desk_version()
+
+
+def summary_names(ticket: Ticket) -> dict[str, str]:
+    """Type and category as people read them, for the summary above a task form."""
+    version = version_of(ticket)
+    if version is None:
+        return {}
+    info = catalog(version)
+    words = diagram_words(version)
+    return {
+        key: _any_step_options(info, key, words).get(getattr(ticket, key), "")
+        for key in ("type", "category") if getattr(ticket, key)
+    }
 
 
 def diagram(ticket: Ticket) -> dict:
@@ -505,6 +549,7 @@ def diagram(ticket: Ticket) -> dict:
         "files": [{"name": f, "xml": version.files[f]} for f in files],
         "marks": marks,
         "version": version.version,
+        "names": diagram_words(version).data.get("elements", {}),  # English pages: the diagram in English too
     }
 
 
@@ -512,7 +557,7 @@ def diagram(ticket: Ticket) -> dict:
 @staff_required()
 def show(number: str):
     ticket = tickets.get_by_number(db.session, number)
-    version = ticket.instance.version if ticket.instance else desk_version()  # imported history: no instance
+    version = version_of(ticket)  # imported history: no instance
     info = catalog(version) if version else Catalog({}, {}, {})
     names = people()
     open_tasks = db.session.scalars(

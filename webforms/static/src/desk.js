@@ -124,3 +124,39 @@ document.addEventListener("keydown", (event) => {
 tick();
 setInterval(tick, 1000);
 document.addEventListener("htmx:afterSwap", tick);
+
+// --- phone width (issue 13): the menu button opens the sidebar as a drawer; a click outside
+// it or Escape closes it. Each table cell gets its column's heading as data-label, which the
+// phone layout shows beside the value when a row becomes a card.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-nav-toggle]");
+  const open = document.body.classList.contains("nav-open");
+  if (toggle) {
+    document.body.classList.toggle("nav-open", !open);
+    toggle.setAttribute("aria-expanded", String(!open));
+  } else if (open && !event.target.closest(".sidebar")) {
+    document.body.classList.remove("nav-open");
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") document.body.classList.remove("nav-open");
+});
+
+function labelCells(root) {
+  for (const table of root.querySelectorAll("table.table")) {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    for (const row of table.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, i) => {
+        if (!cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i] || "");
+      });
+    }
+  }
+}
+labelCells(document);
+document.addEventListener("htmx:afterSwap", (event) => labelCells(event.target));
+
+// --- forms that change something hard to undo ask first: <form data-confirm="question">
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+}, true);

@@ -64,6 +64,15 @@ function fitBesidePalette(modeler) {
   });
 }
 
+// Engine messages come as "中文 / English": show the page language's half (like the server's engine_text).
+const SEAM = /(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s?\/ /;
+function inPageLanguage(message) {
+  const text = String(message ?? "");
+  const match = SEAM.exec(text);
+  if (!match) return text;
+  return isChinese() ? text.slice(0, match.index).trim() : text.slice(match.index + match[0].length).trim();
+}
+
 function kindOf(name) {
   if (name.endsWith(".bpmn")) return "bpmn";
   if (name.endsWith(".dmn")) return "dmn";
@@ -103,6 +112,20 @@ class Workbench {
       moddleExtensions: { camunda: camundaModdle },
     });
     this.dmn = null;
+    this.dirty = false; // edits not saved yet: leaving the page asks, deploying saves them first
+    this.bpmn.on("commandStack.changed", () => this.changed());
+    $("#json-editor").addEventListener("input", () => this.changed());
+  }
+
+  changed() {
+    if (this.opening) return; // importing a file is not an edit
+    this.dirty = true;
+    document.body.dataset.dirty = "true";
+  }
+
+  saved() {
+    this.dirty = false;
+    document.body.dataset.dirty = "false";
   }
 
   names() {
@@ -141,6 +164,16 @@ class Workbench {
   async open(name) {
     if (name === this.current) return;
     await this.flush();
+    this.opening = true;
+    try {
+      await this.show(name);
+    } finally {
+      this.opening = false;
+    }
+    document.body.dataset.openFile = name;
+  }
+
+  async show(name) {
     this.current = name;
     const kind = kindOf(name);
     $("#bpmn-area").hidden = kind !== "bpmn";
@@ -154,12 +187,23 @@ class Workbench {
       fitBesidePalette(this.bpmn);
       this.markProblems();
     } else if (kind === "dmn") {
-      if (!this.dmn) this.dmn = window.DeskDmn.create($("#dmn-canvas"));
+      if (!this.dmn) {
+        this.dmn = window.DeskDmn.create($("#dmn-canvas"));
+        this.dmn.modeler.on("views.changed", () => this.watchDmn());
+      }
       await this.dmn.open(this.files[name]);
+      this.watchDmn();
     } else {
       $("#json-editor").value = this.files[name];
     }
-    document.body.dataset.openFile = name;
+  }
+
+  // dmn-js has one command stack per view: listen on the active one
+  watchDmn() {
+    const viewer = this.dmn && this.dmn.modeler.getActiveViewer();
+    if (!viewer || viewer.__deskWatched) return;
+    viewer.__deskWatched = true;
+    viewer.get("eventBus").on("elements.changed", () => this.changed());
   }
 
   status(text, kind = "info") {
@@ -171,11 +215,12 @@ class Workbench {
   async save() {
     await this.flush();
     const result = await post(this.data.urls.save, { files: this.files, version_id: this.data.versionId });
+    this.saved();
     if (this.data.mode === "version") {
       window.location = result.url;
       return false;
     }
-    this.status(this.texts.saved.replace("{time}", new Date().toLocaleTimeString()), "ok");
+    this.status(this.texts.saved.replace("{time}", result.saved_at), "ok"); // the desk's time zone, from the server
     return true;
   }
 
@@ -210,7 +255,7 @@ class Workbench {
             [p.file, p.element].filter(Boolean).join(" · ") || "—",
           ),
           " ",
-          el("span", {}, p.message),
+          el("span", {}, inPageLanguage(p.message)),
         ),
       ),
     );
@@ -242,15 +287,16 @@ class Workbench {
 
   // --- process tests
 
+  // Tests run on what is on screen and never save it: a draft with unsaved edits is tested
+  // as edited (the saved draft and its recorded result stay as they were).
   async runTests() {
     this.status(this.texts.testing, "info");
+    await this.flush();
     let report;
-    if (this.data.mode === "draft") {
-      await this.save();
+    if (this.data.mode === "draft" && !this.dirty) {
       report = await post(this.data.urls.test, {});
     } else {
-      await this.flush();
-      report = await post(this.data.urls.test, { files: this.files });
+      report = await post(this.data.urls.testFiles, { files: this.files });
     }
     this.renderReport(report);
     this.status(
@@ -272,11 +318,11 @@ class Workbench {
         el("td", { class: "mono small" }, r.process),
         el("td", {}, r.name),
         el("td", { class: "small" }, r.path.join(" → ")),
-        el("td", { class: "small" }, r.difference || ""),
+        el("td", { class: "small" }, inPageLanguage(r.difference || "")),
       ),
     );
     $("#tests-body").replaceChildren(...rows);
-    $("#tests-problems").replaceChildren(...report.problems.map((p) => el("li", {}, p)));
+    $("#tests-problems").replaceChildren(...report.problems.map((p) => el("li", {}, inPageLanguage(p))));
   }
 
   // --- files in and out
@@ -294,7 +340,7 @@ class Workbench {
   async upload(fileList) {
     let last = null;
     for (const file of fileList) {
-      if (!/\.(bpmn|dmn|scenarios\.json)$/.test(file.name)) {
+      if (!/(\.(bpmn|dmn|scenarios\.json)|^labels\.en\.json)$/.test(file.name)) {
         this.status(this.texts.badFile.replace("{name}", file.name), "error");
         continue;
       }
@@ -302,6 +348,7 @@ class Workbench {
       this.files[file.name] = await file.text();
       if (file.name === this.current) this.current = null; // re-import the replaced file
       last = file.name;
+      this.changed();
     }
     if (last) {
       this.renderTabs();
@@ -318,7 +365,7 @@ function guard(workbench, action) {
     try {
       await action();
     } catch (error) {
-      workbench.status(error.message || String(error), "error");
+      workbench.status(inPageLanguage(error.message || String(error)), "error");
       if (error.data && error.data.problems) {
         workbench.problems = error.data.problems.map((p) => ({ severity: "error", ...p }));
         workbench.renderProblems();
@@ -343,11 +390,33 @@ async function startWorkbench() {
   }));
   const deploy = $("#deploy-form");
   if (deploy) {
+    // Deploy in place: unsaved edits are saved first (only then is the admin the draft's
+    // author); a refusal is shown on this page, with the draft and its author unchanged.
     deploy.addEventListener("submit", guard(workbench, async () => {
-      await workbench.save();
-      deploy.submit();
+      if (workbench.dirty) await workbench.save();
+      const res = await fetch(deploy.action, {
+        method: "POST", body: new FormData(deploy), credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+      });
+      const result = await res.json().catch(() => ({ message: res.statusText }));
+      if (res.ok) {
+        workbench.leaving = true;
+        window.location = result.url;
+        return;
+      }
+      if (result.report) workbench.renderReport(result.report);
+      const box = $("#deploy-error");
+      box.textContent = inPageLanguage(result.message);
+      box.hidden = false;
+      throw Object.assign(new Error(result.message), { data: result });
     }));
   }
+  // leaving with unsaved edits asks first
+  window.addEventListener("beforeunload", (event) => {
+    if (!workbench.dirty || workbench.leaving) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
   workbench.renderReport(data.report);
   if (data.problems) {
     workbench.problems = data.problems.map((p) => ({ severity: "error", ...p }));
