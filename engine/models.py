@@ -333,3 +333,78 @@ class Draft(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now)
     last_test_passed: Mapped[bool | None]
     last_test_report: Mapped[dict | None] = mapped_column(JSON)
+
+
+# --- issue 15: channels (monitoring alarms, mail in, the customer portal) ---
+
+
+class AlertSource(Base):
+    """A monitoring system allowed to raise alarms (an Alertmanager, a Zabbix, a script).
+
+    Only the SHA-256 of its token is stored; the token is shown once, when the source
+    is added. ``organisation``, ``email`` and ``phone`` fill the ticket's contact fields:
+    who runs the monitored systems, so the record is complete without a caller.
+    """
+
+    __tablename__ = "alert_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    last_used_at: Mapped[datetime | None]
+
+
+class AlarmStatus(enum.StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+    CLOSED = "closed"  # its ticket was closed while it still fired; a new firing opens a new ticket
+
+
+class Alarm(Base):
+    """One fingerprint of one source and the ticket it opened: repeats are counted here, not duplicated."""
+
+    __tablename__ = "alarm"
+    __table_args__ = (Index("ix_alarm_source_fingerprint", "source_id", "fingerprint", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("alert_source.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=AlarmStatus.FIRING)
+    severity: Mapped[str] = mapped_column(String(40), default="")
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    first_at: Mapped[datetime] = mapped_column(default=now)
+    last_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Inbound(Base):
+    """One message a channel received (an alert request, a mail), and what became of it.
+
+    The rows are what throttling counts (per sender, per window), what a replay is
+    recognised by (``digest``: the body's SHA-256, a mail's Message-ID) and the
+    quarantine a person looks through (``outcome`` quarantined, with ``reason``).
+    """
+
+    __tablename__ = "inbound"
+    __table_args__ = (
+        Index("ix_inbound_sender", "channel", "sender", "received_at"),
+        Index("ix_inbound_digest", "channel", "digest"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(200), default="")
+    digest: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(20), index=True)  # accepted / ignored / quarantined
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # kept only when quarantined
+    received_at: Mapped[datetime] = mapped_column(default=now)

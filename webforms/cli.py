@@ -319,5 +319,44 @@ def migrate_instances(key, from_version, to_version, instance_ids, recompute_tim
     if refused:
         sys.exit(1)
 
+
+# --- issue 15: channels (monitoring alarms, mail in) ---
+
+
+@main.group("alert-source")
+def alert_source() -> None:
+    """Monitoring systems that may raise alarms through POST /api/alerts."""
+
+
+@alert_source.command("add")
+@click.argument("name")
+@click.option("--organisation", default="", help="Who runs the monitored systems (the ticket's 单位).")
+@click.option("--email", default="", help="Contact e-mail for the alarms' tickets.")
+@click.option("--phone", default="", help="Contact phone for the alarms' tickets.")
+def alert_source_add(name: str, organisation: str, email: str, phone: str) -> None:
+    """Add an alert source and print its token (shown only this once; only its hash is kept)."""
+    from engine.desk import channels
+
+    _app()
+    try:
+        _source, token = channels.add_source(db.session, name, organisation=organisation, email=email, phone=phone)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(token)
+
+
+@alert_source.command("list")
+def alert_source_list() -> None:
+    """List alert sources and when each last sent an alarm."""
+    from engine.desk import channels
+
+    _app()
+    for source in channels.list_sources(db.session):
+        used = f"{source.last_used_at:%Y-%m-%d %H:%M}" if source.last_used_at else "-"
+        click.echo(f"{source.name:<24} {'active' if source.active else 'disabled':<9} {used:<17} {source.organisation}")
+
+
 if __name__ == "__main__":
     main()

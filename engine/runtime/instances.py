@@ -221,6 +221,17 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     """
     if not user.has_role("agent", "lead", "admin"):
         raise Forbidden("只有服务台人员可以登记工单 / only desk staff register tickets")
+    return receive(session, data, actor=user.username)
+
+
+def receive(session: Session, data: dict, *, actor: str) -> Ticket:
+    """A ticket from any channel: the intake task completed with ``data`` on behalf of ``actor``.
+
+    The phone screen and the staff API come through ``create_ticket``; the other
+    channels (monitoring alarms, mail, the customer portal) authenticate their
+    sender themselves and call this with their own actor name, so every ticket has
+    the same intake validation, completeness rule and SLA clocks.
+    """
     version, workflow = _new_workflow(session, DESK_PROCESS, {})
     run_steps(workflow)
     intake = next(iter(tasks.ready_user_tasks(workflow)), None)
@@ -230,17 +241,17 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     at = now()
     number = tickets.next_number(session, values.get("type", ""), at)
     instance = ProcessInstance(
-        version_id=version.id, process_key=DESK_PROCESS, state=b"", started_by=user.username, started_at=at
+        version_id=version.id, process_key=DESK_PROCESS, state=b"", started_by=actor, started_at=at
     )
     session.add(instance)
     session.flush()
-    ticket = Ticket(number=number, instance_id=instance.id, type=values.get("type", ""), created_by=user.username,
+    ticket = Ticket(number=number, instance_id=instance.id, type=values.get("type", ""), created_by=actor,
                     accepted_at=at)
     session.add(ticket)
     session.flush()
     row = HumanTask(
         instance_id=instance.id, ticket_id=ticket.id, task_guid=str(intake.id), process_id=workflow.spec.name,
-        state=TaskState.COMPLETED, created_at=at, assignee=user.username, completed_at=at, completed_by=user.username,
+        state=TaskState.COMPLETED, created_at=at, assignee=actor, completed_at=at, completed_by=actor,
     )
     tasks.describe(session, row, intake.task_spec)
     session.add(row)
@@ -249,8 +260,8 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     intake.data["number"] = number
     intake.run()
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=user.username, sla_events=fired)
-    audit.record(session, "create_ticket", actor=user.username, instance_id=instance.id, ticket_id=ticket.id,
+    save(session, instance, workflow, actor=actor, sla_events=fired)
+    audit.record(session, "create_ticket", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     return ticket
 
@@ -278,6 +289,19 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     """Complete a user task with form data: the one function that moves a process forward."""
     row, instance = _locked_ready_task(session, task_id)
     tasks.check_may_do(user, row)
+    return _complete(session, row, instance, data, actor=user.username)
+
+
+def complete_for_channel(session: Session, task_id: int, data: dict, *, actor: str) -> HumanTask:
+    """A channel completes a step of a ticket it raised (an alarm classifies and resolves its own).
+
+    The channel authenticated its sender itself; everything else is ``complete``'s path.
+    """
+    row, instance = _locked_ready_task(session, task_id)
+    return _complete(session, row, instance, data, actor=actor)
+
+
+def _complete(session: Session, row: HumanTask, instance: ProcessInstance, data: dict, *, actor: str) -> HumanTask:
     workflow = load(instance)
     task = tasks.find_task(workflow, row.task_guid)
     if task is None or task.state != SpiffState.READY:
@@ -288,13 +312,13 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     task.run()
     at = now()
     row.state = TaskState.COMPLETED
-    row.completed_by = user.username
+    row.completed_by = actor
     row.completed_at = at
     if not row.assignee:
-        row.assignee = user.username
+        row.assignee = actor
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=user.username, sla_events=fired)
-    audit.record(session, "complete", actor=user.username, instance_id=instance.id, ticket_id=row.ticket_id,
+    save(session, instance, workflow, actor=actor, sla_events=fired)
+    audit.record(session, "complete", actor=actor, instance_id=instance.id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     return row
 
