@@ -7,7 +7,7 @@ stored as plain strings so SQL reports can read them.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -245,6 +245,10 @@ class Ticket(Base):
     callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=now)
+    # issue 14: the customer archive's organisation, contact and device this ticket is about
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"), index=True)
 
     instance: Mapped[ProcessInstance] = relationship()
     clocks: Mapped[list[SlaClock]] = relationship(
@@ -333,6 +337,112 @@ class Draft(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now)
     last_test_passed: Mapped[bool | None]
     last_test_report: Mapped[dict | None] = mapped_column(JSON)
+
+
+# --- issue 14: notes, attachments, customer archive ---
+
+
+class TicketNote(Base):
+    """A note on a ticket: ``internal`` ones are for staff only, the others are replies the customer sees."""
+
+    __tablename__ = "ticket_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Attachment(Base):
+    """A file kept with a ticket. The bytes live in the file store under ``sha256``, not in the row."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="file")  # file | signature
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Organisation(Base):
+    """A customer organisation (客户单位): the head of its archive (000 ①)."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    contacts: Mapped[list[Contact]] = relationship(order_by="Contact.id", cascade="all, delete-orphan")
+    sites: Mapped[list[Site]] = relationship(order_by="Site.id", cascade="all, delete-orphan")
+    devices: Mapped[list[Device]] = relationship(order_by="Device.id", cascade="all, delete-orphan")
+    contracts: Mapped[list[ServiceContract]] = relationship(order_by="ServiceContract.id", cascade="all, delete-orphan")
+
+
+class Contact(Base):
+    """A person at a customer organisation who calls the desk or signs for work."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(60), default="", index=True)
+    phone2: Mapped[str] = mapped_column(String(60), default="")
+    email: Mapped[str] = mapped_column(String(200), default="", index=True)
+    role: Mapped[str] = mapped_column(String(80), default="")  # 职务, e.g. 信息科科长
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Site(Base):
+    """A place where an organisation has equipment (a campus, a machine room)."""
+
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Device(Base):
+    """A device or asset the desk services: model and serial identify it on a call."""
+
+    __tablename__ = "device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    model: Mapped[str] = mapped_column(String(120), default="")
+    serial: Mapped[str] = mapped_column(String(120), default="", index=True)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    vendor: Mapped[str] = mapped_column(String(120), default="")
+    warranty_until: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ServiceContract(Base):
+    """A service contract with its SLA level (e.g. 金牌 7×24), valid between two dates."""
+
+    __tablename__ = "service_contract"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(80), default="")
+    sla_level: Mapped[str] = mapped_column(String(40), default="")
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
 
 
 # --- issue 15: channels (monitoring alarms, mail in, the customer portal) ---

@@ -66,6 +66,7 @@ def app(request, tmp_path):
         path = tmp_path / "desk.sqlite"
         shutil.copy(request.getfixturevalue("seeded_sqlite"), path)
         app = create_app(_config(f"sqlite:///{path}"))
+    app.config["DESK_ATTACHMENTS_DIR"] = str(tmp_path / "attachments")
     yield app
     with app.app_context():
         db.session.remove()

@@ -15,6 +15,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         ),
         DESK_TIMEZONE=os.environ.get("DESK_TIMEZONE", "Asia/Shanghai"),
         DESK_IN_PROCESS_WORKER=False,
+        DESK_ATTACHMENTS_DIR=os.environ.get("DESK_ATTACHMENTS_DIR", os.path.join(app.instance_path, "attachments")),
+        DESK_ATTACHMENT_MAX_BYTES=int(os.environ.get("DESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
     )
     if test_config:
         app.config.update(test_config)

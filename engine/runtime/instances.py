@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..desk import audit, tickets
+from ..desk import audit, customers, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket, User
 from . import definitions, forms, sandbox, tasks
@@ -261,6 +261,7 @@ def receive(session: Session, data: dict, *, actor: str) -> Ticket:
     intake.run()
     fired = run_steps(workflow)
     save(session, instance, workflow, actor=actor, sla_events=fired)
+    customers.link(session, ticket, {**values, **{k: data[k] for k in customers.LINK_KEYS if k in (data or {})}})
     audit.record(session, "create_ticket", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     return ticket

@@ -145,6 +145,11 @@ class TicketDetail(TicketSummary):
     reopened = fields.Integer()
     summary = fields.String()
     to_kb = fields.Boolean()
+    organisation_id = fields.Integer(allow_none=True)
+    contact_id = fields.Integer(allow_none=True)
+    device_id = fields.Integer(allow_none=True)
+    notes = fields.List(fields.Nested("Note"))
+    attachments = fields.List(fields.Nested("AttachmentInfo"))
     created_by = fields.String()
     resolved_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
@@ -202,3 +207,100 @@ class Instance(Schema):
 
     def version_number(self, instance):
         return instance.version.version
+
+
+# --- issue 14: notes, attachments, customer archive ---
+
+
+class NoteRequest(Schema):
+    text = fields.String(required=True)
+    internal = fields.Boolean(load_default=True)
+
+
+class Note(Schema):
+    id = fields.Integer()
+    author = fields.String()
+    text = fields.String()
+    internal = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class AttachmentInfo(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.String()
+    uploaded_at = fields.DateTime()
+    url = fields.Function(lambda a: f"/api/attachments/{a.id}")
+
+
+class ContactInfo(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    phone2 = fields.String()
+    email = fields.String()
+    role = fields.String()
+
+
+class DeviceInfo(Schema):
+    id = fields.Integer()
+    model = fields.String()
+    serial = fields.String()
+    location = fields.String()
+    vendor = fields.String()
+    site_id = fields.Integer(allow_none=True)
+    warranty_until = fields.Date(allow_none=True)
+
+
+class SiteInfo(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+
+
+class ContractInfo(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    sla_level = fields.String()
+    starts_on = fields.Date(allow_none=True)
+    ends_on = fields.Date(allow_none=True)
+    notes = fields.String()
+
+
+class Customer(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    notes = fields.String()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    contacts = fields.List(fields.Nested(ContactInfo))
+    devices = fields.List(fields.Nested(DeviceInfo))
+
+
+class CustomerDetail(Customer):
+    sites = fields.List(fields.Nested(SiteInfo))
+    contracts = fields.List(fields.Nested(ContractInfo))
+
+
+class CustomerRequest(Schema):
+    name = fields.String(required=True)
+    address = fields.String()
+    notes = fields.String()
+    contacts = fields.List(fields.Nested(ContactInfo(exclude=("id",))))
+    devices = fields.List(fields.Nested(DeviceInfo(exclude=("id",))))
+
+
+class CustomerPage(Schema):
+    items = fields.List(fields.Nested(Customer))
+    total = fields.Integer()
+
+
+class CustomerLink(Schema):
+    organisation_id = fields.Integer(allow_none=True)
+    contact_id = fields.Integer(allow_none=True)
+    device_id = fields.Integer(allow_none=True)

@@ -1,23 +1,25 @@
 from flask import g, request
 
-from engine.desk import audit, tickets
+from engine.desk import attachments, audit, notes, tickets
 from engine.models import HumanTask, TaskState
 from engine.runtime import instances
 
 from ..extensions import db
 from . import bp, json_body, token_required
-from .schemas import HistoryEntry, TicketDetail, TicketSummary
+from .schemas import AttachmentInfo, HistoryEntry, Note, TicketDetail, TicketSummary
 from .tasks import task_json
 
 
 def ticket_json(ticket) -> dict:
-    data = TicketDetail(exclude=("open_tasks", "history")).dump(ticket)
+    data = TicketDetail(exclude=("open_tasks", "history", "notes", "attachments")).dump(ticket)
     open_rows = db.session.scalars(
         db.select(HumanTask)
         .where(HumanTask.ticket_id == ticket.id, HumanTask.state == TaskState.READY)
         .order_by(HumanTask.id)
     )
     data["open_tasks"] = [task_json(r) for r in open_rows]
+    data["notes"] = Note(many=True).dump(notes.of_ticket(db.session, ticket.id))
+    data["attachments"] = AttachmentInfo(many=True).dump(attachments.of_ticket(db.session, ticket.id, kind=None))
     data["history"] = HistoryEntry(many=True).dump(audit.history(db.session, ticket_id=ticket.id))
     return data
 
