@@ -445,6 +445,83 @@ class ServiceContract(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
 
+# --- issue 10: outbox mail, mail templates, notification preferences ---
+
+
+class MailStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
+    SENDING = "sending"  # claimed by a worker, SMTP under way
+    SENT = "sent"
+    FAILED = "failed"  # given up: too many attempts, or interrupted mid-send (never re-sent)
+
+
+class OutboxMail(Base):
+    """One e-mail, written in the same transaction as the change that causes it.
+
+    The worker claims due rows, sends them over SMTP outside any lock and marks
+    them sent; a failure moves ``next_attempt_at`` back by a growing delay.
+    """
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_mail_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_addr: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(80))  # staff recipient; None for a customer
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=MailStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=now)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MailTemplate(Base):
+    """An admin's wording for one kind of message; kinds without a row use the built-in text."""
+
+    __tablename__ = "mail_template"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class NotificationPreference(Base):
+    """What one staff member wants of one kind of message; no row means both channels on."""
+
+    __tablename__ = "notification_preference"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SlaEscalation(Base):
+    """One warning or breach of one clock of one ticket, and whom it reached.
+
+    The unique key is what makes each level fire exactly once, whichever worker
+    or request notices it first.
+    """
+
+    __tablename__ = "sla_escalation"
+    __table_args__ = (UniqueConstraint("ticket_id", "clock", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    clock: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str] = mapped_column(String(20))  # warning / breach
+    at: Mapped[datetime] = mapped_column(default=now)
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+
+
 # --- issue 15: channels (monitoring alarms, mail in, the customer portal) ---
 
 

@@ -153,8 +153,6 @@ def _project_clocks(session: Session, ticket: Ticket, data: dict, *, actor: str,
             _breach(session, ticket, clock, at, actor=actor, late_stop=False)
         elif level == "warning" and clock.warned_at is None and not clock.breached:
             clock.warned_at = at
-            message = f"工单 {ticket.number} 的{SLA_NAMES.get(name, name)}时限即将到期（{_local(clock.due_at)}）"
-            audit.notify_role(session, "lead", "sla_warning", message, ticket_id=ticket.id)
             audit.record(session, "sla_warning", actor=actor, instance_id=ticket.instance_id, ticket_id=ticket.id,
                          name=name, data={"sla": name, "due_at": _iso(clock.due_at)})
 
@@ -162,9 +160,6 @@ def _project_clocks(session: Session, ticket: Ticket, data: dict, *, actor: str,
 def _breach(session: Session, ticket: Ticket, clock: SlaClock, at: datetime, *, actor: str, late_stop: bool) -> None:
     clock.breached = True
     clock.breached_at = at
-    label = SLA_NAMES.get(clock.name, clock.name)
-    message = f"工单 {ticket.number} 的{label}时限已超时（应于 {_local(clock.due_at)} 前完成）"
-    audit.notify_role(session, "lead", "sla_breach", message, ticket_id=ticket.id)
     audit.record(session, "sla_breach", actor=actor, instance_id=ticket.instance_id, ticket_id=ticket.id,
                  name=clock.name, data={"sla": clock.name, "due_at": _iso(clock.due_at), "late_stop": late_stop})
 

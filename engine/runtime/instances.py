@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..desk import audit, customers, tickets
+from ..desk import audit, customers, notifications, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket, User
 from . import definitions, forms, sandbox, tasks
@@ -168,6 +168,7 @@ def save(
         instance.next_timer_at = next_timer_at(workflow)
     ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
     if ticket is not None:
+        before = notifications.snapshot(ticket)
         tickets.project(
             session,
             ticket,
@@ -177,6 +178,7 @@ def save(
             actor=actor,
             sla_events=sla_events,
         )
+        notifications.after_step(session, ticket, before, ready_tasks=ready_rows)
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
