@@ -522,6 +522,36 @@ class SlaEscalation(Base):
     recipients: Mapped[list] = mapped_column(JSON, default=list)
 
 
+# --- issue 10: the admins' calendar (working hours per season, extra closed/working days) ---
+
+
+class WorkingHours(Base):
+    """The business calendar's opening hours per season; no row means the built-in 08:00–17:30/18:00."""
+
+    __tablename__ = "working_hours"
+
+    calendar: Mapped[str] = mapped_column(String(20), primary_key=True)
+    opens: Mapped[str] = mapped_column(String(5))  # "08:00", local time
+    summer_closes: Mapped[str] = mapped_column(String(5))
+    winter_closes: Mapped[str] = mapped_column(String(5))
+    summer_start: Mapped[str] = mapped_column(String(5))  # "05-01", month-day
+    summer_end: Mapped[str] = mapped_column(String(5))
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class CalendarDay(Base):
+    """A day an admin declares closed or working, over the Chinese holiday calendar."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(120), default="")
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
 # --- issue 15: channels (monitoring alarms, mail in, the customer portal) ---
 
 

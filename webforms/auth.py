@@ -122,6 +122,8 @@ NAVIGATION = (
     ("new", "tickets.new", _l("New ticket"), "plus", ("agent", "lead", "admin")),
     ("tickets", "tickets.index", _l("Tickets"), "list", ()),
     ("processes", "processes.index", _l("Processes / versions"), "flow", ("process_owner", "admin")),
+    ("notifications", "notifications.templates", _l("Mail templates"), "bell", ("admin",)),  # issue 10
+    ("calendars", "calendars.index", _l("Calendar"), "clock", ("admin", "lead")),  # issue 10
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 

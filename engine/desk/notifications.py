@@ -122,15 +122,15 @@ def render(session: Session, kind: str, context: dict) -> tuple[str, str]:
     """The subject (one line) and body of a message; a broken edited template falls back to the built-in one."""
     subject, body, edited = template(session, kind)
     try:
-        return _render(subject, body, context)
+        return render_text(subject, body, context)
     except TemplateError as exc:
         if not edited:
             raise
         log.warning("mail template %s fails (%s); using the built-in text", kind, exc)
-        return _render(*DEFAULT_TEMPLATES[kind], context)
+        return render_text(*DEFAULT_TEMPLATES[kind], context)
 
 
-def _render(subject: str, body: str, context: dict) -> tuple[str, str]:
+def render_text(subject: str, body: str, context: dict) -> tuple[str, str]:
     line = _templates.from_string(subject).render(context)
     return " ".join(line.split())[:300], _templates.from_string(body).render(context)
 
