@@ -552,6 +552,79 @@ class CalendarDay(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
 
+# --- issue 14: knowledge base ---
+
+
+class KbStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class KnowledgeArticle(Base):
+    """A knowledge-base article (知识库): symptom, cause, solution, reviewed before it is published.
+
+    ``search_title`` and ``search_body`` hold the text cut into words (jieba) between
+    spaces, followed by the raw text, so SQL can score whole-word and substring matches.
+    """
+
+    __tablename__ = "kb_article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    symptom: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(80), default="", index=True)
+    device_model: Mapped[str] = mapped_column(String(120), default="")
+    tags: Mapped[str] = mapped_column(String(500), default="")  # comma-separated
+    status: Mapped[str] = mapped_column(String(20), default=KbStatus.DRAFT, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    valid_until: Mapped[date | None]
+    source_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[datetime] = mapped_column(default=now)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    reviewed_by: Mapped[str | None] = mapped_column(String(80))
+    published_at: Mapped[datetime | None]
+    search_title: Mapped[str] = mapped_column(Text, default="")
+    search_body: Mapped[str] = mapped_column(Text, default="")
+
+
+class KnowledgeVersion(Base):
+    """One saved version of an article: what it said, who wrote it, when."""
+
+    __tablename__ = "kb_version"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_article.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    symptom: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(80), default="")
+    device_model: Mapped[str] = mapped_column(String(120), default="")
+    tags: Mapped[str] = mapped_column(String(500), default="")
+    edited_by: Mapped[str] = mapped_column(String(80))
+    edited_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class KnowledgeUse(Base):
+    """An article used on a ticket (at classify or online fix): the KPIs count fixes from the knowledge base."""
+
+    __tablename__ = "kb_use"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_article.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    bpmn_id: Mapped[str | None] = mapped_column(String(120))
+    used_by: Mapped[str] = mapped_column(String(80))
+    used_at: Mapped[datetime] = mapped_column(default=now)
+
+
 # --- issue 15: channels (monitoring alarms, mail in, the customer portal) ---
 
 

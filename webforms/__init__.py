@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .tasks import pages as tasks
     from .tickets import pages as tickets
     from .calendars import pages as calendars  # issue 10
+    from .customers import pages as customers
 
     database.init_app(app)
     errors.init_app(app)
@@ -40,4 +41,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     for page in (inbox, tasks, tickets, notifications, processes):
         app.register_blueprint(page.bp)
     app.register_blueprint(calendars.bp)  # issue 10
+    for page in (customers,):  # issue 14
+        app.register_blueprint(page.bp)
     return app

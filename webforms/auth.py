@@ -124,6 +124,7 @@ NAVIGATION = (
     ("processes", "processes.index", _l("Processes / versions"), "flow", ("process_owner", "admin")),
     ("notifications", "notifications.templates", _l("Mail templates"), "bell", ("admin",)),  # issue 10
     ("calendars", "calendars.index", _l("Calendar"), "clock", ("admin", "lead")),  # issue 10
+    ("customers", "customers.index", _l("Customers"), "user", ()),
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 

@@ -71,7 +71,7 @@ def upgrade_database() -> None:
     """Create or upgrade the schema through the Alembic migrations."""
     from flask_migrate import upgrade
 
-    upgrade(directory=str(Path(__file__).parent / "migrations"))
+    upgrade(directory=str(Path(__file__).parent / "migrations"), revision="heads")  # one branch per issue until the lead joins them
 
 
 @click.group()

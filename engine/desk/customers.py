@@ -253,6 +253,25 @@ def search(session: Session, q: str | None = None, *, limit: int = 20, offset: i
     return list(rows), total
 
 
+def lookup(session: Session, prefix: str, *, limit: int = 8) -> list[dict]:
+    """Archive contacts whose organisation, name or phone starts with ``prefix``, for the
+    intake screen to fill the caller's fields (and the archive ids) while the phone rings."""
+    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    stmt = (
+        select(Contact, Organisation)
+        .join(Organisation, Organisation.id == Contact.organisation_id)
+        .where(or_(Organisation.name.like(like, escape="\\"), Contact.name.like(like, escape="\\"),
+                   Contact.phone.like(like, escape="\\")))
+        .order_by(Organisation.name, Contact.name)
+        .limit(limit)
+    )
+    return [
+        {"organisation": o.name, "reporter_name": c.name, "phone": c.phone, "email": c.email,
+         "organisation_id": o.id, "contact_id": c.id}
+        for c, o in session.execute(stmt)
+    ]
+
+
 # --- tickets and the archive --------------------------------------------------------------------
 
 
@@ -363,9 +382,9 @@ def add_from_ticket(session: Session, ticket: Ticket, *, actor: str) -> Organisa
     if "device" in new:
         device = _existing_device(org, new["device"]) or add_device(session, org, new["device"], actor=actor)
         ticket.device_id = device.id
-    ticket.organisation_id = org.id
-    return link(session, ticket, {"organisation_id": org.id, "contact_id": ticket.contact_id,
-                                  "device_id": ticket.device_id}, actor=actor)
+    link(session, ticket, {"organisation_id": org.id, "contact_id": ticket.contact_id, "device_id": ticket.device_id},
+         actor=actor)
+    return org
 
 
 def _existing_contact(org: Organisation, values: dict) -> Contact | None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..clock import now
 from ..errors import NotFound
 from ..models import SlaClock, Ticket, TicketCounter, TicketStatus
-from . import audit
+from . import audit, knowledge
 
 PREFIXES = {"incident": "INC", "request": "SR", "consultation": "CON", "complaint": "CMP"}
 TYPE_NAMES = {"incident": "事件", "request": "服务请求", "consultation": "咨询", "complaint": "投诉"}
@@ -125,6 +125,8 @@ def project(
     ticket.assignee = next((t.assignee for t in ready_tasks if t.assignee), None)
     ticket.updated_at = now()
     _project_clocks(session, ticket, data, actor=actor, sla_events=sla_events)
+    if ticket.to_kb and ticket.status == TicketStatus.CLOSED:  # 总结知识到知识库: a draft for review
+        knowledge.draft_from_ticket(session, ticket, actor=actor)
 
 
 def _project_clocks(session: Session, ticket: Ticket, data: dict, *, actor: str, sla_events) -> None:

@@ -47,5 +47,5 @@ def json_body() -> dict:
 
 
 from . import definitions, openapi, tasks, tickets, tokens  # noqa: E402,F401  (routes)
-from . import attachments, customers, notes  # noqa: E402,F401  (issue 14)
+from . import attachments, customers, knowledge, notes  # noqa: E402,F401  (issue 14)
 from . import alerts  # noqa: E402,F401  (issue 15: monitoring alarms)

@@ -304,3 +304,49 @@ class CustomerLink(Schema):
     organisation_id = fields.Integer(allow_none=True)
     contact_id = fields.Integer(allow_none=True)
     device_id = fields.Integer(allow_none=True)
+
+
+# --- issue 14: knowledge base ---
+
+
+class KbHit(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    status = fields.String()
+    category = fields.String()
+    device_model = fields.String()
+    tags = fields.Function(lambda a: [t for t in (a.tags or "").split(",") if t])
+    version = fields.Integer()
+    valid_until = fields.Date(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class KbArticle(KbHit):
+    symptom = fields.String()
+    cause = fields.String()
+    solution = fields.String()
+    source_ticket_id = fields.Integer(allow_none=True)
+    submitted_by = fields.String()
+    submitted_at = fields.DateTime()
+    updated_by = fields.String()
+    reviewed_by = fields.String(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+
+
+class KbVersion(Schema):
+    version = fields.Integer()
+    title = fields.String()
+    symptom = fields.String()
+    cause = fields.String()
+    solution = fields.String()
+    tags = fields.String()
+    edited_by = fields.String()
+    edited_at = fields.DateTime()
+
+
+class KbUse(Schema):
+    id = fields.Integer()
+    article_id = fields.Integer()
+    bpmn_id = fields.String(allow_none=True)
+    used_by = fields.String()
+    used_at = fields.DateTime()

@@ -1,6 +1,6 @@
 from flask import g, request
 
-from engine.desk import attachments, audit, notes, tickets
+from engine.desk import attachments, audit, knowledge, notes, tickets
 from engine.models import HumanTask, TaskState
 from engine.runtime import instances
 
@@ -20,6 +20,7 @@ def ticket_json(ticket) -> dict:
     data["open_tasks"] = [task_json(r) for r in open_rows]
     data["notes"] = Note(many=True).dump(notes.of_ticket(db.session, ticket.id))
     data["attachments"] = AttachmentInfo(many=True).dump(attachments.of_ticket(db.session, ticket.id, kind=None))
+    data["kb_used"] = [u.article_id for u in knowledge.uses(db.session, ticket_id=ticket.id)]
     data["history"] = HistoryEntry(many=True).dump(audit.history(db.session, ticket_id=ticket.id))
     return data
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.clock import now
-from engine.desk import audit, tickets
+from engine.desk import attachments, audit, customers, notes, tickets
 from engine.errors import Invalid
 from engine.models import (
     HumanTask,
@@ -31,9 +31,10 @@ from engine.models import (
 from engine.runtime import definitions, instances, paths, tasks
 from engine.runtime.forms import FieldDef
 
+from .. import files
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import is_english, local_time
+from ..i18n import engine_text, is_english, local_time
 from ..tasks import forms as taskforms
 from ..tasks.forms import Catalog, catalog, display
 
@@ -77,6 +78,9 @@ ACTION_NAMES = {
     "sla_warning": _l("SLA warning"),
     "sla_breach": _l("SLA breached"),
     "start": _l("Started"),
+    "note": _l("Note written"),
+    "attachment": _l("File attached"),
+    "customer_link": _l("Linked to the customer archive"),
 }
 # the record's fields in the order a reader expects; labels for those the forms do not name
 FIELD_LABELS = {
@@ -167,6 +171,7 @@ def new():
 def create():
     defs, doc = intake_step()
     data = taskforms.submitted(defs, request.form)
+    data.update({k: request.form[k] for k in customers.LINK_KEYS if request.form.get(k)})  # picked from the archive
     try:
         ticket = instances.create_ticket(db.session, data, user=staff())
     except Invalid as exc:
@@ -190,7 +195,8 @@ def lookup():
     """Suggestions for the intake screen from earlier tickets (htmx)."""
     typed = (request.args.get(name, "").strip() for name in ("q", *LOOKUP_FIELDS))
     prefix = next((text for text in typed if text), "")
-    return render_template("tickets/_lookup.html", contacts=tickets.contacts(db.session, prefix) if prefix else [], prefix=prefix)
+    return render_template("tickets/_lookup.html", contacts=tickets.contacts(db.session, prefix) if prefix else [],
+                           archive=customers.lookup(db.session, prefix) if prefix else [], prefix=prefix)
 
 
 # --- list and search -----------------------------------------------------------------------
@@ -263,6 +269,9 @@ def _details(event, info: Catalog, names: dict[str, str]) -> list[tuple[str, str
     """What the person entered at that step, with the form's labels; the due time of an SLA event."""
     if event.action.startswith("sla_"):
         return [(_("Due"), local_time(tickets.parse_time((event.data or {}).get("due_at"))))]
+    if event.action == "note":
+        kind = _("Internal note") if (event.data or {}).get("internal") else _("Reply to the customer")
+        return [(kind, (event.data or {}).get("text", ""))]
     if event.action not in ("create_ticket", "complete", "start"):
         return []
     fields = info.steps.get(event.bpmn_id or "", {})
@@ -286,7 +295,7 @@ def timeline(ticket: Ticket, info: Catalog, names: dict[str, str]) -> list[Entry
                 at=event.at,
                 actor=names.get(event.actor, event.actor),
                 action=str(ACTION_NAMES.get(event.action, event.action)),
-                title=str(CLOCK_NAMES.get(event.name, event.name)) if sla else event.name,
+                title=str(CLOCK_NAMES.get(event.name, event.name)) if sla else "" if event.action == "note" else event.name,
                 details=_details(event, info, names),
                 kind={"sla_breach": "alert", "sla_warning": "warn"}.get(event.action, "step"),
             )
@@ -342,4 +351,60 @@ def show(number: str):
         timeline=timeline(ticket, info, names), open_tasks=open_tasks, may_do=lambda t: tasks.may_do(staff(), t),
         diagram=diagram(ticket), status_names=STATUS_NAMES, names=names, role_names=role_names,
         missing=[str(COMPLETENESS_LABELS.get(m, m)) for m in ticket.missing_fields or []],
+        notes=notes.of_ticket(db.session, ticket.id), files=attachments.of_ticket(db.session, ticket.id),
+        customer=customer_of(ticket), max_mb=files.max_bytes() / 1024 / 1024,
     )
+
+
+# --- notes, files and the customer on the ticket page ------------------------------------------------
+
+
+def customer_of(ticket: Ticket) -> dict:
+    """The archive records the ticket is linked to, and what it names that the archive lacks."""
+    from engine.models import Contact, Device, Organisation
+
+    return {
+        "organisation": db.session.get(Organisation, ticket.organisation_id) if ticket.organisation_id else None,
+        "contact": db.session.get(Contact, ticket.contact_id) if ticket.contact_id else None,
+        "device": db.session.get(Device, ticket.device_id) if ticket.device_id else None,
+        "new": customers.new_from_ticket(db.session, ticket),
+    }
+
+
+@bp.post("/<number>/notes")
+@staff_required()
+def add_note(number: str):
+    ticket = tickets.get_by_number(db.session, number)
+    try:
+        notes.add(db.session, ticket, request.form.get("text", ""), internal=request.form.get("visibility") != "reply",
+                  actor=staff().username)
+    except Invalid:
+        db.session.rollback()
+        flash(_("The note was not saved: it is empty or too long."), "error")
+        return redirect(url_for("tickets.show", number=number, _anchor="notes")), 303
+    db.session.commit()
+    flash(_("Note added."), "success")
+    return redirect(url_for("tickets.show", number=number, _anchor="notes")), 303
+
+
+@bp.post("/<number>/attachments")
+@staff_required()
+def add_attachment(number: str):
+    ticket = tickets.get_by_number(db.session, number)
+    name, data = files.upload()
+    try:
+        row = attachments.add(db.session, ticket, name, data, actor=staff().username, store=files.store(),
+                              max_bytes=files.max_bytes())
+    except Invalid as exc:
+        db.session.rollback()
+        flash(_("The file was not attached: %(reason)s", reason=engine_text(exc.message)), "error")
+        return redirect(url_for("tickets.show", number=number, _anchor="notes")), 303
+    db.session.commit()
+    flash(_("File %(name)s attached.", name=row.filename), "success")
+    return redirect(url_for("tickets.show", number=number, _anchor="notes")), 303
+
+
+@bp.get("/files/<int:attachment_id>")
+@staff_required()
+def attachment(attachment_id: int):
+    return files.send(attachments.get(db.session, attachment_id))

@@ -69,6 +69,13 @@ document.addEventListener("click", (event) => {
   if (next && next.focus) next.focus();
 });
 
+// --- intake: typing over a caller picked from the customer archive drops the archive link
+document.addEventListener("input", (event) => {
+  const form = event.target.closest("#intake-form");
+  if (!form || !["organisation", "reporter_name", "phone", "email"].includes(event.target.name)) return;
+  for (const hidden of form.querySelectorAll("[data-archive-link]")) hidden.value = "";
+});
+
 // --- the bell menu closes on a click elsewhere or Escape
 document.addEventListener("click", (event) => {
   for (const menu of document.querySelectorAll("details.bell[open]")) {
