@@ -362,5 +362,71 @@ def alert_source_list() -> None:
         click.echo(f"{source.name:<24} {'active' if source.active else 'disabled':<9} {used:<17} {source.organisation}")
 
 
+def _mail_options(app) -> dict:
+    return {"store": Path(app.config["DESK_ATTACHMENTS_DIR"]),
+            "max_attachment_bytes": int(app.config["DESK_ATTACHMENT_MAX_BYTES"])}
+
+
+@main.command("mail-receive")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2525, show_default=True, type=int)
+@click.option("--address", "addresses", multiple=True,
+              help="Accept mail only for this address (repeat); default: any recipient.")
+def mail_receive(host: str, port: int, addresses: tuple[str, ...]) -> None:
+    """Listen as an SMTP server: customers' mail becomes tickets or replies (engine.runtime.mailin)."""
+    from engine.runtime import mailboxes
+
+    app = _app()
+    handler = mailboxes.DeskSmtpHandler(sessionmaker(bind=db.engine), addresses=set(addresses), **_mail_options(app))
+    server = mailboxes.smtp_server(handler, host=host, port=port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    server.start()
+    click.echo(f"accepting mail for the desk on {host}:{port}; Ctrl-C to stop")
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+
+
+@main.command("mail-fetch")
+@click.option("--host", default=None, help="IMAP server (default DESK_IMAP_HOST).")
+@click.option("--port", default=None, type=int, help="Default DESK_IMAP_PORT, else 993 (ssl) / 143.")
+@click.option("--tls", type=click.Choice(["ssl", "starttls", "none"]), default=None, help="Default DESK_IMAP_TLS, else ssl.")
+@click.option("--user", default=None, help="Default DESK_IMAP_USER; the password comes from DESK_IMAP_PASSWORD.")
+@click.option("--folder", default=None, help="Default DESK_IMAP_FOLDER, else INBOX.")
+@click.option("--every", default=0, type=float, help="Poll again every this many seconds (default: once).")
+def mail_fetch(host, port, tls, user, folder, every: float) -> None:
+    """Take the unseen mail of an IMAP mailbox in: new tickets, replies, the rest ignored or quarantined."""
+    import imaplib
+
+    from engine.runtime import mailboxes
+
+    app = _app()
+    settings = mailboxes.ImapSettings.from_env()
+    if tls is not None:
+        settings.tls = "" if tls == "none" else tls
+        settings.port = 993 if settings.tls == "ssl" else 143
+    for name, value in (("host", host), ("port", port), ("user", user), ("folder", folder)):
+        if value is not None:
+            setattr(settings, name, value)
+    if not settings.host:
+        raise click.UsageError("no IMAP server: give --host or set DESK_IMAP_HOST")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while True:
+        try:
+            counts = mailboxes.fetch(settings, sessionmaker(bind=db.engine), **_mail_options(app))
+        except (imaplib.IMAP4.error, OSError) as exc:
+            click.echo(f"错误 / error: IMAP {settings.host}:{settings.port}: {exc}", err=True)
+            if not every:
+                sys.exit(1)
+        else:
+            click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+        if not every or stop.wait(every):
+            break
+
+
 if __name__ == "__main__":
     main()

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..desk import audit, channels, tickets
+from ..desk import audit, channels, notes, tickets
 from ..errors import Invalid
 from ..models import Alarm, AlarmStatus, AlertSource, HumanTask, TaskState, Ticket, TicketStatus
 from . import instances, safe_xml, sandbox, tasks
@@ -264,6 +264,8 @@ def _ready(session: Session, ticket: Ticket) -> list[HumanTask]:
 
 
 def _note(session: Session, ticket: Ticket, actor: str, action: str, text: str, data: dict) -> None:
+    """An internal note the desk reads on the ticket, and an audit event a report can count."""
+    notes.add(session, ticket, text, internal=True, actor=actor)
     audit.record(session, action, actor=actor, instance_id=ticket.instance_id, ticket_id=ticket.id,
                  name=text, data=data)
 

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from click.testing import CliRunner
 
-from engine.models import Alarm, AlertSource, Inbound, Ticket
+from engine.models import Alarm, AlertSource, Inbound, Ticket, TicketNote
 from webforms.cli import main
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # a Tuesday, 10:00 in Beijing
@@ -163,6 +163,8 @@ def test_a_resolved_critical_alarm_is_only_noted(client, api, token, db_session)
     assert ticket["status"] == "open" and [t["bpmn_id"] for t in ticket["open_tasks"]] == ["online_fix"]
     assert "alert_resolved" in [h["action"] for h in ticket["history"]]
     assert db_session.query(Alarm).one().status == "resolved"
+    [note] = db_session.query(TicketNote).all()
+    assert note.internal and note.text.startswith("告警已恢复（2026-11-24 10:19:00）")
 
 
 def test_a_new_firing_after_recovery_opens_a_new_ticket_but_an_old_one_is_quarantined(client, token, db_session):
