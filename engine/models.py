@@ -698,3 +698,14 @@ class Inbound(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
     payload: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # kept only when quarantined
     received_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class CustomerAccount(Base):
+    """A portal account: the ``User`` (role customer) a contact of the archive signs in with."""
+
+    __tablename__ = "customer_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .tickets import pages as tickets
     from .calendars import pages as calendars  # issue 10
     from .customers import pages as customers
+    from .portal import pages as portal  # issue 15: the customer portal
 
     database.init_app(app)
     errors.init_app(app)
@@ -43,4 +44,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(calendars.bp)  # issue 10
     for page in (customers,):  # issue 14
         app.register_blueprint(page.bp)
+    app.register_blueprint(portal.bp)  # issue 15
     return app

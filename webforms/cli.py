@@ -428,5 +428,27 @@ def mail_fetch(host, port, tls, user, folder, every: float) -> None:
             break
 
 
+@main.group("customer-account")
+def customer_account() -> None:
+    """Portal accounts for the contacts of the customer archive."""
+
+
+@customer_account.command("add")
+@click.argument("email")
+@click.option("--password", default=None, help="Default: a generated one, printed once.")
+def customer_account_add(email: str, password: str | None) -> None:
+    """Give the archive's contact with this e-mail a portal account; prints the password."""
+    from engine.desk import accounts
+
+    _app()
+    try:
+        user, password = accounts.add_account(db.session, email, password)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"portal account {user.username}: {password}")
+
+
 if __name__ == "__main__":
     main()
