@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .calendars import pages as calendars  # issue 10
     from .customers import pages as customers
     from .portal import pages as portal  # issue 15: the customer portal
+    from .channels import pages as channels  # issue 15: what the channels received
 
     database.init_app(app)
     errors.init_app(app)
@@ -45,4 +46,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     for page in (customers,):  # issue 14
         app.register_blueprint(page.bp)
     app.register_blueprint(portal.bp)  # issue 15
+    app.register_blueprint(channels.bp)  # issue 15
     return app

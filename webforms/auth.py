@@ -129,6 +129,7 @@ NAVIGATION = (
     ("notifications", "notifications.templates", _l("Mail templates"), "bell", ("admin",)),  # issue 10
     ("calendars", "calendars.index", _l("Calendar"), "clock", ("admin", "lead")),  # issue 10
     ("customers", "customers.index", _l("Customers"), "user", ()),
+    ("channels", "channels.index", _l("Channels"), "inbox", ("agent", "lead", "admin")),  # issue 15
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 

@@ -23,6 +23,7 @@ from ..models import AlertSource, Inbound
 ACCEPTED = "accepted"
 IGNORED = "ignored"
 QUARANTINED = "quarantined"
+RELEASED = "released"  # a quarantined message a person let in afterwards
 QUARANTINE_PAYLOAD_LIMIT = 1024 * 1024  # what of a refused message is kept for a person to read
 
 
@@ -92,8 +93,12 @@ def throttle(session: Session, channel: str, sender: str, *, limit: int, window:
 
 
 def seen(session: Session, channel: str, sender: str, message_digest: str, *, window: timedelta | None = None) -> Inbound | None:
-    """The earlier message with this digest from this sender (within ``window`` when given)."""
-    stmt = select(Inbound).where(Inbound.channel == channel, Inbound.sender == sender, Inbound.digest == message_digest)
+    """The earlier message with this digest from this sender that was taken in or ignored (within ``window``).
+
+    A quarantined message does not count: sent again (or released) it is judged afresh.
+    """
+    stmt = select(Inbound).where(Inbound.channel == channel, Inbound.sender == sender, Inbound.digest == message_digest,
+                                 Inbound.outcome != QUARANTINED)
     if window is not None:
         stmt = stmt.where(Inbound.received_at >= now() - window)
     return session.scalars(stmt.order_by(Inbound.id.desc()).limit(1)).first()
@@ -122,10 +127,22 @@ def record(
     return row
 
 
-def quarantine(session: Session, *, channel: str | None = None, page: int = 1, per_page: int = 50) -> list[Inbound]:
-    """What the channels kept out, newest first, for a person to look through."""
-    stmt = select(Inbound).where(Inbound.outcome == QUARANTINED)
+def messages(
+    session: Session, *, channel: str | None = None, outcome: str | None = None, page: int = 1, per_page: int = 50,
+) -> tuple[list[Inbound], int]:
+    """What the channels received, newest first, filtered and paged in SQL: the quarantine is ``outcome=quarantined``."""
+    stmt = select(Inbound)
     if channel:
         stmt = stmt.where(Inbound.channel == channel)
-    stmt = stmt.order_by(Inbound.id.desc()).offset((max(1, page) - 1) * per_page).limit(per_page)
-    return list(session.scalars(stmt))
+    if outcome:
+        stmt = stmt.where(Inbound.outcome == outcome)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Inbound.id.desc()).offset((max(1, page) - 1) * per_page).limit(per_page))
+    return list(rows), total
+
+
+def get(session: Session, inbound_id: int) -> Inbound:
+    row = session.get(Inbound, inbound_id)
+    if row is None:
+        raise NotFound(f"没有收到过编号 {inbound_id} 的消息 / no received message {inbound_id}")
+    return row
