@@ -89,8 +89,12 @@ def fetch(
     store: Path,
     max_attachment_bytes: int,
     rate_limit: int = mailin.RATE_LIMIT,
+    max_mail: int = mailin.MAX_MAIL,
 ) -> dict[str, int]:
-    """Take every unseen mail of the folder in; returns counts by outcome (and ``failed``)."""
+    """Take every unseen mail of the folder in; returns counts by outcome (and ``failed``).
+
+    A mail over ``max_mail`` is not downloaded: its headers are quarantined, so the desk sees who sent what.
+    """
     counts = {channels.ACCEPTED: 0, channels.IGNORED: 0, channels.QUARANTINED: 0, "failed": 0}
     client = _connect(settings)
     try:
@@ -100,7 +104,7 @@ def fetch(
         _, found = client.uid("SEARCH", None, "UNSEEN")
         for uid in (found[0] or b"").split():
             outcome = _take_one(client, uid, session_factory, store=store, max_attachment_bytes=max_attachment_bytes,
-                                rate_limit=rate_limit)
+                                rate_limit=rate_limit, max_mail=max_mail)
             counts[outcome] += 1
     finally:
         try:
@@ -110,9 +114,10 @@ def fetch(
     return counts
 
 
-def _take_one(client, uid: bytes, session_factory, *, store: Path, max_attachment_bytes: int, rate_limit: int) -> str:
+def _take_one(client, uid: bytes, session_factory, *, store: Path, max_attachment_bytes: int, rate_limit: int,
+              max_mail: int) -> str:
     _, response = client.uid("FETCH", uid, "(RFC822.SIZE)")
-    too_large = _size(response) > mailin.MAX_MAIL
+    too_large = _size(response) > max_mail
     _, response = client.uid("FETCH", uid, "(BODY.PEEK[HEADER])" if too_large else "(BODY.PEEK[])")
     raw = _body(response)
     session = session_factory()
@@ -121,7 +126,7 @@ def _take_one(client, uid: bytes, session_factory, *, store: Path, max_attachmen
             message = mailin.parse(raw)
             row = channels.record(session, mailin.CHANNEL, sender=mailin.sender_of(message),
                                   subject=str(message.get("Subject", "")), outcome=channels.QUARANTINED,
-                                  reason=f"邮件超过 {mailin.MAX_MAIL // 1024 // 1024} MB / mail too large", payload=raw)
+                                  reason=f"邮件超过 {max_mail // 1024} KB / mail too large", payload=raw)
         else:
             row = mailin.receive(session, raw, store=store, max_attachment_bytes=max_attachment_bytes,
                                  rate_limit=rate_limit)

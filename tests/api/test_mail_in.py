@@ -313,3 +313,19 @@ def test_desk_mail_fetch_says_when_the_mailbox_refuses(app, dovecot, tmp_path):
     result = CliRunner().invoke(main, ["mail-fetch", "--host", "127.0.0.1", "--port", str(dovecot), "--tls", "none",
                                        "--user", "desk"], env=env)
     assert result.exit_code == 1 and "IMAP" in result.output
+
+
+def test_an_oversized_mail_in_the_mailbox_is_quarantined_by_its_headers(app, archive, read, dovecot, tmp_path):
+    deliver(dovecot, mail("扫描件", attachment=("scan.pdf", PDF + b"0" * 200_000)), mail("打印机无法打印"))
+    with app.app_context():
+        factory = sessionmaker(bind=db.engine)
+    settings = mailboxes.ImapSettings(host="127.0.0.1", port=dovecot, tls="", user="desk", password="secret")
+    counts = mailboxes.fetch(settings, factory, store=tmp_path / "files", max_attachment_bytes=1024 * 1024,
+                             max_mail=100_000)
+    assert counts == {"accepted": 1, "ignored": 0, "quarantined": 1, "failed": 0}
+    [held] = read(select(Inbound).where(Inbound.outcome == "quarantined"))
+    assert held.subject == "扫描件" and "too large" in held.reason and held.sender == "wang@hospital.example.cn"
+    [payload] = read(select(Inbound.payload).where(Inbound.id == held.id))
+    assert b"Subject:" in payload and len(payload) < 10_000  # the headers only
+    assert [t.title for t in read(select(Ticket))] == ["打印机无法打印"]
+    assert unseen(dovecot) == 0

@@ -83,6 +83,12 @@ def test_a_customer_submits_a_request_with_files(app, customer, account, api):
         assert db.session.query(Attachment).count() == 2
         assert db.session.query(OutboxMail).filter_by(kind="customer_accepted").one().to_addr == account
     assert number in customer.page("/portal/")
+    with app.app_context():
+        pdf = db.session.query(Attachment).filter_by(filename="screen.pdf").one().id
+    download = customer.client.get(f"/portal/tickets/{number}/files/{pdf}")
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert customer.client.get(f"/portal/tickets/{number}/files/{pdf + 99}").status_code == 404
 
 
 def test_a_refused_file_means_no_ticket(app, customer, account):
@@ -110,6 +116,7 @@ def test_customers_see_only_their_own_tickets(app, client, customer, account, ap
     listing = customer.page("/portal/")
     assert mine in listing and other not in listing
     assert client.get(f"/portal/tickets/{other}").status_code == 404
+    assert client.get(f"/portal/tickets/{other}/files/1").status_code == 404
 
 
 def test_customers_stay_out_of_the_staff_desk_and_api(client, customer, account):
