@@ -11,18 +11,21 @@ file means no ticket, no reply.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..desk import accounts, attachments, notes
+from ..desk import accounts, attachments, channels, notes
 from ..errors import Conflict, Invalid
 from ..models import Contact, HumanTask, TaskState, Ticket
 from . import instances
 
 CHANNEL = "web"
+RATE_LIMIT = 20  # requests and replies per customer per hour: more is a script, not a person
+RATE_WINDOW = timedelta(hours=1)
 TYPES = ("incident", "request", "consultation", "complaint")
 SATISFACTION = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied")
 
@@ -38,13 +41,21 @@ def _check_files(files: list[tuple[str, bytes]], max_bytes: int) -> list[tuple[s
     return kept
 
 
+def _count(session: Session, contact: Contact, what: str, ticket: Ticket | None = None, *, limit: int) -> None:
+    """Refuse a customer over their share, else log this request or reply (what throttling counts)."""
+    actor = actor_of(contact)
+    channels.throttle(session, CHANNEL, actor, limit=limit, window=RATE_WINDOW)
+    channels.record(session, CHANNEL, sender=actor, outcome=channels.ACCEPTED, reason=what,
+                    ticket_id=ticket.id if ticket else None, subject=ticket.number if ticket else "")
+
+
 def _text(data: dict, key: str, limit: int) -> str:
     value = data.get(key)
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 def submit(session: Session, contact: Contact, data: dict, files: list[tuple[str, bytes]], *, store: Path,
-           max_bytes: int) -> Ticket:
+           max_bytes: int, rate_limit: int = RATE_LIMIT) -> Ticket:
     """A request from the portal: a ticket with the contact's details and the files sent with it."""
     errors: dict[str, list[str]] = {}
     kind = data.get("type") or "incident"
@@ -58,6 +69,7 @@ def submit(session: Session, contact: Contact, data: dict, files: list[tuple[str
     if errors:
         raise Invalid("请检查填写的内容 / please check the form", fields=errors)
     files = _check_files(files, max_bytes)
+    _count(session, contact, "new", limit=rate_limit)
     organisation = accounts.organisation_of(session, contact)
     actor = actor_of(contact)
     ticket = instances.receive(session, {
@@ -80,9 +92,10 @@ def submit(session: Session, contact: Contact, data: dict, files: list[tuple[str
 
 
 def reply(session: Session, contact: Contact, ticket: Ticket, text: str, files: list[tuple[str, bytes]], *,
-          store: Path, max_bytes: int) -> None:
+          store: Path, max_bytes: int, rate_limit: int = RATE_LIMIT) -> None:
     """The customer's reply on their ticket: a note the desk and the customer see, with its files."""
     files = _check_files(files, max_bytes)
+    _count(session, contact, "reply", ticket, limit=rate_limit)
     actor = actor_of(contact)
     notes.add(session, ticket, text, internal=False, actor=actor)
     for name, content in files:

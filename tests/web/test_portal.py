@@ -188,3 +188,15 @@ def test_lookups_are_throttled(app, customer, api):
     assert customer.post("/portal/lookup", {"number": number, "phone": "13800000000"}).status_code == 429
     with app.app_context():
         assert db.session.query(Inbound).filter_by(channel="lookup").count() == 10
+
+
+def test_a_customer_is_throttled(app, customer, account):
+    app.config["DESK_PORTAL_RATE"] = 2
+    customer.login(account)
+    customer.submit()
+    customer.submit(title="第二个问题")
+    customer.page("/portal/new")
+    res = customer.post("/portal/new", {"type": "incident", "title": "第三个", "description": "..."})
+    assert res.status_code == 429
+    with app.app_context():
+        assert db.session.query(Ticket).count() == 2

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -55,6 +55,10 @@ def customer_required(view):
 def _files() -> list[tuple[str, bytes]]:
     limit = files.max_bytes()
     return [(f.filename or "", f.stream.read(limit + 1)) for f in request.files.getlist("files") if f.filename]
+
+
+def _rate() -> int:
+    return int(current_app.config.get("DESK_PORTAL_RATE", portal.RATE_LIMIT))
 
 
 def _error(exc: EngineError) -> tuple[str, dict]:
@@ -100,20 +104,21 @@ def index():
 @customer_required
 def new():
     contact = customer()
-    error, fields = None, {}
+    error, fields, status = None, {}, 200
     if request.method == "POST":
         try:
             ticket = portal.submit(db.session, contact, request.form.to_dict(), _files(), store=files.store(),
-                                   max_bytes=files.max_bytes())
-        except Invalid as exc:
+                                   max_bytes=files.max_bytes(), rate_limit=_rate())
+        except (Invalid, channels.Throttled) as exc:
             db.session.rollback()
             error, fields = _error(exc)
+            status = 429 if isinstance(exc, channels.Throttled) else 422
         else:
             db.session.commit()
             flash(_("Your request has been registered as %(number)s.", number=ticket.number), "success")
             return redirect(url_for("portal.show", number=ticket.number))
     return render_template("portal/new.html", contact=contact, form=request.form, error=error, fields=fields,
-                           types=TYPE_NAMES), 422 if error else 200
+                           types=TYPE_NAMES), status
 
 
 def _page(ticket, *, contact=None, error=None, fields=None, status=200):
@@ -140,12 +145,12 @@ def reply(number: str):
     ticket = accounts.ticket_of(db.session, contact, number)
     try:
         portal.reply(db.session, contact, ticket, request.form.get("text", ""), _files(), store=files.store(),
-                     max_bytes=files.max_bytes())
-    except Invalid as exc:
+                     max_bytes=files.max_bytes(), rate_limit=_rate())
+    except (Invalid, channels.Throttled) as exc:
         db.session.rollback()
         error, fields = _error(exc)
         return _page(accounts.ticket_of(db.session, contact, number), contact=contact, error=error, fields=fields,
-                     status=422)
+                     status=429 if isinstance(exc, channels.Throttled) else 422)
     db.session.commit()
     flash(_("Your reply has been sent to the service desk."), "success")
     return redirect(url_for("portal.show", number=number))
