@@ -72,7 +72,7 @@ def _text(value, limit: int) -> str:
     return str(value if value is not None else "").strip()[:limit]
 
 
-def _time(value, where: str, errors: dict, *, required: bool) -> datetime | None:
+def _time(value, where: str, errors: dict, *, required: bool, future_ok: bool = False) -> datetime | None:
     if value in (None, "") or (isinstance(value, str) and value.startswith("0001-01-01")):
         if required:
             errors.setdefault(where, []).append("必填的 RFC 3339 时间 / an RFC 3339 time is required")
@@ -88,7 +88,7 @@ def _time(value, where: str, errors: dict, *, required: bool) -> datetime | None
     parsed = tickets.parse_time(value)
     if parsed is None or "T" not in value:
         errors.setdefault(where, []).append("应为 RFC 3339 时间 / must be an RFC 3339 time")
-    elif parsed > now() + CLOCK_SKEW:
+    elif parsed > now() + CLOCK_SKEW and not future_ok:
         errors.setdefault(where, []).append("时间在未来 / the time is in the future")
         return None
     return parsed
@@ -151,7 +151,8 @@ def _alertmanager(body: dict, errors: dict) -> list[AlertIn]:
             description="\n".join(line for line in lines if line)[:10000],
             host=_text(labels.get("instance") or labels.get("host") or "", 120),
             starts_at=_time(item.get("startsAt"), f"{at}.startsAt", errors, required=True),
-            ends_at=_time(item.get("endsAt"), f"{at}.endsAt", errors, required=False),
+            # a firing alert's endsAt is when it would lapse unless repeated: a future time
+            ends_at=_time(item.get("endsAt"), f"{at}.endsAt", errors, required=False, future_ok=True),
             labels=labels,
         ))
     return found

@@ -118,6 +118,13 @@ def test_an_alertmanager_alarm_opens_a_classified_monitoring_ticket(client, api,
     assert ("complete", "classify", "monitoring:prometheus-prod") in done
 
 
+def test_a_firing_alert_may_carry_the_time_it_would_lapse(client, token):
+    """Prometheus sends firing alerts with endsAt in the future (now + a few evaluation intervals)."""
+    with time_machine.travel(T0, tick=False):
+        res = post(client, token, payload(ends_at="2026-11-24T02:04:03.157Z"))
+    assert res.status_code == 202, res.get_json()
+
+
 @pytest.mark.parametrize("severity, priority", [("warning", "P3"), ("high", "P2"), ("info", "P4"), ("", "P4")])
 def test_severity_maps_to_priority_through_the_table(client, api, token, severity, priority):
     with time_machine.travel(T0, tick=False):
