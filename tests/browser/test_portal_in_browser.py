@@ -51,6 +51,7 @@ def test_a_customer_uses_the_portal(server, new_page, output):
     page.fill("#title", "机房空调需要检修")
     page.fill("#description", "二楼机房空调温度偏高，请安排检修。")
     page.set_input_files("#files", files=[{"name": "温度记录.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.screenshot(path=str(output / "portal-new.png"), full_page=True)
     page.get_by_role("button", name="提交", exact=True).click()
     page.wait_for_url(re.compile(r".*/portal/tickets/SR-\d{8}-\d{4}$"))
     number = page.url.rsplit("/", 1)[1]
