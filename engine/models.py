@@ -237,6 +237,7 @@ class Ticket(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     to_kb: Mapped[bool] = mapped_column(Boolean, default=False)
     complaint_about: Mapped[str | None] = mapped_column(String(32))  # a complaint: the number of the ticket it is about
+    chased: Mapped[int] = mapped_column(Integer, default=0)  # chase calls (催单) added to this ticket (issue 8)
     created_by: Mapped[str] = mapped_column(String(80), default="")
     # The moments the desk's rules measure (001 §五–§七, 004 §3–4); KPIs read these columns.
     accepted_at: Mapped[datetime] = mapped_column(default=now)

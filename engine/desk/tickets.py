@@ -69,15 +69,34 @@ def parse_time(value) -> datetime | None:
     return parsed.astimezone(timezone.utc)
 
 
+# The fields of the service record (服务信息记录单) that can be filled in later (补录).
+RECORD_FIELDS = ("reporter_name", "organisation", "phone", "email", "device_model", "device_serial", "occurred_at",
+                 "description")
+
+
+def required_fields(category: str | None = None) -> list[str]:
+    """What a complete record holds for a category: the intake screen says so before the category is known.
+
+    ``phone`` stands for "a phone number or an e-mail address".
+    """
+    fields = ["reporter_name", "organisation", "description", "phone", "occurred_at"]
+    if category in HARDWARE_CATEGORIES:
+        fields += ["device_model", "device_serial"]
+    return fields
+
+
 def missing_fields(data: dict) -> list[str]:
-    """What an unqualified record (不合格工单) lacks; an empty list means qualified."""
-    missing = [f for f in ("reporter_name", "organisation", "description") if not data.get(f)]
-    if not data.get("phone") and not data.get("email"):
-        missing.append("phone")
-    if not data.get("occurred_at"):
-        missing.append("occurred_at")
-    if data.get("category") in HARDWARE_CATEGORIES:
-        missing.extend(f for f in ("device_model", "device_serial") if not data.get(f))
+    """What an unqualified record (不合格工单) lacks; an empty list means qualified.
+
+    The one rule: the intake's live check, every step's projection and 补录 all use it.
+    """
+    missing = []
+    for name in required_fields(data.get("category")):
+        if name == "phone":
+            if not data.get("phone") and not data.get("email"):
+                missing.append("phone")
+        elif not data.get(name):
+            missing.append(name)
     return missing
 
 
@@ -198,6 +217,19 @@ def search(
     page = max(1, int(page or 1))
     rows = session.scalars(stmt.order_by(Ticket.id.desc()).offset((page - 1) * per_page).limit(per_page))
     return list(rows), total
+
+
+def open_for(session: Session, *, phone: str | None = None, reporter_name: str | None = None, limit: int = 10) -> list[Ticket]:
+    """A caller's tickets that are not closed yet, newest first: a chase call (催单) adds to one of these."""
+    conditions = []
+    if phone and phone.strip():
+        conditions.append(Ticket.phone == phone.strip())
+    if reporter_name and reporter_name.strip():
+        conditions.append(Ticket.reporter_name == reporter_name.strip())
+    if not conditions:
+        return []
+    stmt = select(Ticket).where(or_(*conditions), Ticket.status != TicketStatus.CLOSED)
+    return list(session.scalars(stmt.order_by(Ticket.id.desc()).limit(limit)))
 
 
 def _like_prefix(text: str) -> str:

@@ -15,6 +15,10 @@ _OPERATIONS = [
     ("/api/tasks/{id}/claim", "post", "Claim a group task", None, "Task", 200, True),
     ("/api/tasks/{id}/unclaim", "post", "Give a claimed task back to its group", None, "Task", 200, True),
     ("/api/tasks/{id}/complete", "post", "Complete a task with form data", "CompleteRequest", "Task", 200, True),
+    ("/api/tasks/{id}/reassign", "post", "A lead gives an open task to a named person, with a reason", "ReassignRequest", "Task", 200, True),
+    ("/api/tickets/{number}/supplement", "post", "Fill in missing record fields (补录); the ticket is requalified", None, "TicketDetail", 200, True),
+    ("/api/tickets/{number}/chase", "post", "Register a chase call (催单) on an open ticket", "ChaseRequest", "TicketDetail", 200, True),
+    ("/api/tickets/open-for", "get", "A caller's open tickets (phone=, reporter_name=)", None, "TicketPage", 200, True),
     ("/api/definitions", "get", "Deployed versions", None, "Version", 200, True),
     ("/api/definitions", "post", "Deploy .bpmn/.dmn files (multipart, field 'files') as new versions (admin)", None, "Version", 201, True),
     ("/api/processes/{key}/instances", "post", "Start an instance of any deployed process (admin)", "StartRequest", "Instance", 201, True),
@@ -58,7 +62,7 @@ def build_spec() -> dict:
     for name in ("Note", "NoteRequest", "AttachmentInfo", "CustomerRequest", "CustomerDetail", "CustomerPage",
                  "CustomerLink", "KbHit", "KbArticle", "Onsite", "AnnouncementInfo",  # issue 14: before what nests them
                  "TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
-                 "Version", "StartRequest", "Instance", "Report"):
+                 "Version", "StartRequest", "Instance", "Report", "ReassignRequest", "ChaseRequest"):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict] = {}
     for path, method, summary, request, response, status, secured in _OPERATIONS:

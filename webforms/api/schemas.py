@@ -79,6 +79,15 @@ class CompleteRequest(Schema):
     data = fields.Dict(required=True)
 
 
+class ReassignRequest(Schema):
+    username = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class ChaseRequest(Schema):
+    note = fields.String(load_default="")
+
+
 class Clock(Schema):
     name = fields.String()
     minutes = fields.Integer(allow_none=True)
@@ -160,6 +169,7 @@ class TicketDetail(TicketSummary):
     callback_attempts = fields.Integer()
     closed_at = fields.DateTime(allow_none=True)
     complaint_about = fields.String(allow_none=True)
+    chased = fields.Integer()
     sla = fields.Method("clocks")
     open_tasks = fields.List(fields.Nested(Task))
     history = fields.List(fields.Nested(HistoryEntry))

@@ -2,11 +2,11 @@ from flask import g, request
 
 from engine.errors import Invalid
 from engine.models import Ticket
-from engine.runtime import instances, tasks
+from engine.runtime import handling, instances, tasks
 
 from ..extensions import db
 from . import bp, json_body, token_required
-from .schemas import CompleteRequest, Task, load
+from .schemas import CompleteRequest, ReassignRequest, Task, load
 
 
 def task_json(row) -> dict:
@@ -58,5 +58,15 @@ def complete_task(task_id: int):
     """Complete with {"data": {...}}: 200, 409 when already done, 422 field errors, 403 not allowed."""
     body = load(CompleteRequest(), json_body())
     row = instances.complete(db.session, task_id, body["data"], user=g.user)
+    db.session.commit()
+    return task_json(row)
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@token_required("lead", "admin")
+def reassign_task(task_id: int):
+    """A lead gives an open task to a named person with a reason: {"username", "reason"}."""
+    body = load(ReassignRequest(), json_body())
+    row = handling.reassign(db.session, task_id, user=g.user, to=body["username"], reason=body["reason"])
     db.session.commit()
     return task_json(row)

@@ -2,11 +2,11 @@ from flask import g, request
 
 from engine.desk import attachments, audit, knowledge, notes, onsite, tickets
 from engine.models import HumanTask, TaskState
-from engine.runtime import instances
+from engine.runtime import handling, instances
 
 from ..extensions import db
 from . import bp, json_body, token_required
-from .schemas import AttachmentInfo, HistoryEntry, Note, Onsite, TicketDetail, TicketSummary
+from .schemas import AttachmentInfo, ChaseRequest, HistoryEntry, Note, Onsite, TicketDetail, TicketSummary, load
 from .tasks import task_json
 
 
@@ -61,3 +61,30 @@ def list_tickets():
 @token_required()
 def get_ticket(number: str):
     return ticket_json(tickets.get_by_number(db.session, number))
+
+
+@bp.post("/tickets/<number>/supplement")
+@token_required("agent", "lead", "admin")
+def supplement_ticket(number: str):
+    """补录: fill in missing record fields ({"reporter_name": …}); the ticket is requalified."""
+    ticket = handling.supplement(db.session, number, json_body(), user=g.user)
+    db.session.commit()
+    return ticket_json(ticket)
+
+
+@bp.post("/tickets/<number>/chase")
+@token_required("agent", "lead", "admin")
+def chase_ticket(number: str):
+    """催单: the caller chases this open ticket ({"note"}); counted, audited, the holder is told."""
+    body = load(ChaseRequest(), json_body())
+    ticket = handling.chase(db.session, number, user=g.user, note=body.get("note") or "")
+    db.session.commit()
+    return ticket_json(ticket)
+
+
+@bp.get("/tickets/open-for")
+@token_required("agent", "lead", "admin")
+def open_tickets_of_caller():
+    """The caller's open tickets (by phone or name), for the intake screen's chase check."""
+    rows = tickets.open_for(db.session, phone=request.args.get("phone"), reporter_name=request.args.get("reporter_name"))
+    return {"items": TicketSummary(many=True).dump(rows)}

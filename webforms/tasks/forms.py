@@ -139,15 +139,14 @@ def form_class(
 
 
 def initial_values(defs: list[FieldDef], data: dict) -> dict:
-    """What a field shows before anything is typed: the diagram's default, never an earlier answer.
+    """What a field shows before anything is typed: ``data``, else the diagram's default.
 
-    A step done again (a reopened task, a second callback, a reassignment) starts
-    empty; what people wrote before is shown read-only above the form. Read-only
-    fields show the process data. Keyed for the form's ``data=`` argument.
+    Keyed for the form's ``data=`` argument. A task page passes only its read-only
+    fields' process data (:func:`shown_data`): a step done again starts empty.
     """
     values = {}
     for fd in defs:
-        value = data.get(fd.id, fd.default) if fd.readonly else fd.default
+        value = data.get(fd.id, fd.default)
         if value is None:
             continue
         if fd.type == "boolean" and isinstance(value, bool):
@@ -156,6 +155,15 @@ def initial_values(defs: list[FieldDef], data: dict) -> dict:
             value = _datetime_local(value)
         values[PREFIX + fd.id] = str(value)
     return values
+
+
+def shown_data(defs: list[FieldDef], data: dict) -> dict:
+    """The process data a task's form shows: its read-only fields only.
+
+    A step done again (a reopened task, a second callback, a reassignment) starts
+    empty; what people wrote before is shown read-only above the form instead.
+    """
+    return {fd.id: data[fd.id] for fd in defs if fd.readonly and fd.id in data}
 
 
 def _datetime_local(value: str) -> str:

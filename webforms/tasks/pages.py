@@ -54,7 +54,7 @@ def _page(row: HumanTask, *, formdata=None, invalid: Invalid | None = None, stat
     if formdata is not None:
         form = form_cls(formdata=formdata)
     else:
-        form = form_cls(formdata=None, data=taskforms.initial_values(defs, data))
+        form = form_cls(formdata=None, data=taskforms.initial_values(defs, taskforms.shown_data(defs, data)))
     spec = tasks.spec_of(row)
     text = taskforms.instructions(getattr(spec, "documentation", None), {**ticket_fields(ticket), **data})
     return render_template(

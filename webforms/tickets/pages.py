@@ -28,7 +28,7 @@ from engine.models import (
     TicketStatus,
     User,
 )
-from engine.runtime import definitions, instances, paths, tasks
+from engine.runtime import definitions, handling, instances, paths, tasks
 from engine.runtime.forms import FieldDef
 
 from .. import files
@@ -158,7 +158,7 @@ def _intake_page(form, doc: str, *, data: dict, invalid: Invalid | None = None, 
     return render_template(
         "tickets/new.html", form=form, groups=groups, first_field=first, lookup_fields=LOOKUP_FIELDS,
         errors=invalid.fields if invalid else {}, invalid=invalid, instructions=taskforms.instructions(doc, {}),
-        missing=missing_labels(data),
+        missing=missing_labels(data), hardware=hardware_labels(),
     ), status
 
 
@@ -192,21 +192,77 @@ def create():
     return redirect(url_for("tickets.show", number=ticket.number))
 
 
+def hardware_labels() -> list[str]:
+    """What hardware categories additionally require: the intake says so before the category is chosen."""
+    extra = [f for f in tickets.required_fields("server") if f not in tickets.required_fields(None)]
+    return [str(COMPLETENESS_LABELS.get(name, name)) for name in extra]
+
+
 @bp.post("/completeness")
 @staff_required(*DESK_STAFF)
 def completeness():
     """The live check on the intake screen: what an unqualified record still lacks (htmx)."""
-    return render_template("tickets/_completeness.html", missing=missing_labels(request.form.to_dict()))
+    return render_template("tickets/_completeness.html", missing=missing_labels(request.form.to_dict()),
+                           hardware=hardware_labels())
 
 
 @bp.get("/lookup")
 @staff_required(*DESK_STAFF)
 def lookup():
-    """Suggestions for the intake screen from earlier tickets (htmx)."""
+    """Suggestions for the intake screen from earlier tickets, with the caller's open tickets (htmx).
+
+    A caller chasing an open ticket (催单) is added to it instead of opening a duplicate.
+    """
     typed = (request.args.get(name, "").strip() for name in ("q", *LOOKUP_FIELDS))
     prefix = next((text for text in typed if text), "")
-    return render_template("tickets/_lookup.html", contacts=tickets.contacts(db.session, prefix) if prefix else [],
-                           archive=customers.lookup(db.session, prefix) if prefix else [], prefix=prefix)
+    contacts = tickets.contacts(db.session, prefix) if prefix else []
+    opens = [tickets.open_for(db.session, phone=c["phone"], reporter_name=c["reporter_name"]) for c in contacts]
+    return render_template("tickets/_lookup.html", contacts=contacts, opens=opens, prefix=prefix,
+                           archive=customers.lookup(db.session, prefix) if prefix else [])
+
+
+@bp.post("/<number>/chase")
+@staff_required(*DESK_STAFF)
+def chase(number: str):
+    note = (request.form.get("note") or request.form.get("description") or "").strip()  # from the intake screen
+    handling.chase(db.session, number, user=staff(), note=note)
+    db.session.commit()
+    flash(_("Chase call added to %(number)s.", number=number), "success")
+    return redirect(url_for("tickets.show", number=number))
+
+
+@bp.post("/<number>/supplement")
+@staff_required(*DESK_STAFF)
+def supplement(number: str):
+    """补录 from the ticket page: only the fields typed in are sent."""
+    data = {k: v.strip() for k, v in request.form.items() if k in tickets.RECORD_FIELDS and v.strip()}
+    try:
+        handling.supplement(db.session, number, data, user=staff())
+    except Invalid as exc:
+        db.session.rollback()
+        flash(_("Nothing was filled in: %(message)s", message=exc.message), "error")
+        return redirect(url_for("tickets.show", number=number))
+    db.session.commit()
+    flash(_("Record of %(number)s filled in.", number=number), "success")
+    return redirect(url_for("tickets.show", number=number))
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@staff_required("lead", "admin")
+def reassign(task_id: int):
+    """A lead gives an open task to a named person, with a reason (audited)."""
+    row = tasks.get(db.session, task_id)
+    number = db.session.get(Ticket, row.ticket_id).number if row.ticket_id else ""
+    try:
+        handling.reassign(db.session, task_id, user=staff(), to=request.form.get("username", ""),
+                           reason=request.form.get("reason", ""))
+    except Invalid as exc:
+        db.session.rollback()
+        flash(_("Not reassigned: %(message)s", message=exc.message), "error")
+        return redirect(url_for("tickets.show", number=number))
+    db.session.commit()
+    flash(_("Task reassigned."), "success")
+    return redirect(url_for("tickets.show", number=number))
 
 
 # --- list and search -----------------------------------------------------------------------
@@ -373,6 +429,9 @@ def show(number: str):
         notes=notes.of_ticket(db.session, ticket.id), files=attachments.of_ticket(db.session, ticket.id),
         customer=customer_of(ticket), max_mb=files.max_bytes() / 1024 / 1024,
         onsite_records=onsite.of_ticket(db.session, ticket.id), field_roles=onsite.FIELD_ROLES,
+        fill_in=[(m, str(COMPLETENESS_LABELS.get(m, m))) for m in ticket.missing_fields or []],
+        staff_users=sorted(names.items()), is_lead=staff().has_role("lead", "admin"),
+        is_desk=staff().has_role(*DESK_STAFF),
     )
 
 

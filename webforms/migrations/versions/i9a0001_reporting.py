@@ -1,7 +1,7 @@
 """reporting: history tickets without an instance, KPI indexes on the ticket's moments, calls, scorecards
 
 Revision ID: i9a0001
-Revises: a1c0ffee0008
+Revises: i8a0001
 Create Date: 2026-12-02 17:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import engine.db
 
 revision = 'i9a0001'
-down_revision = 'a1c0ffee0008'
+down_revision = 'i8a0001'
 branch_labels = None
 depends_on = None
 
