@@ -4,9 +4,11 @@ A caller of the one write path, like the other channels: a request is registered
 with ``instances.receive`` (channel ``web``, the intake task completed by the
 portal, the same completeness rule and SLA clocks); a rating is the ticket's own
 callback step (回访) completed by the customer — reached, solved or not, and the
-satisfaction — so "not solved" sends the ticket back to its resolver exactly as a
-phone callback would. Files are checked before anything is written: one refused
-file means no ticket, no reply.
+satisfaction — so the diagram's rules apply exactly as to a phone callback: "not
+solved" sends the ticket back to its resolver, a dissatisfied customer goes to the
+lead's callback review (回访异常处理), anything else on to closing. The choices
+offered are the callback form's own. Files are checked before anything is written:
+one refused file means no ticket, no reply.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from ..clock import now
 from ..desk import accounts, attachments, channels, notes
 from ..errors import Conflict, Invalid
 from ..models import Contact, HumanTask, TaskState, Ticket
-from . import instances
+from . import instances, tasks
 
 CHANNEL = "web"
 RATE_LIMIT = 20  # requests and replies per customer per hour: more is a script, not a person
 RATE_WINDOW = timedelta(hours=1)
 TYPES = ("incident", "request", "consultation", "complaint")
-SATISFACTION = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied")
+# what a rating led to, by the step the ticket waits at afterwards
+AFTER_RATING = {"callback_review": "review", "close": "closing"}
 
 
 def actor_of(contact: Contact) -> str:
@@ -110,8 +113,18 @@ def rating_task(session: Session, ticket: Ticket) -> HumanTask | None:
     ).first()
 
 
-def rate(session: Session, contact: Contact, ticket: Ticket, data: dict) -> HumanTask:
-    """The customer confirms (or denies) the fix and rates the service: the callback, done by the customer."""
+def satisfaction_choices(task: HumanTask) -> list[str]:
+    """The satisfaction levels the diagram's callback form offers, in its order."""
+    field = next((f for f in tasks.form_of(task) if f.id == "satisfaction"), None)
+    return [value for value, _label in field.options] if field is not None else []
+
+
+def rate(session: Session, contact: Contact, ticket: Ticket, data: dict) -> str:
+    """The customer confirms (or denies) the fix and rates the service: the callback, done by the customer.
+
+    Returns what follows: ``reopened`` (not solved: back to the resolver), ``review``
+    (dissatisfied: a lead decides), ``closing``, or ``open`` for any other next step.
+    """
     task = rating_task(session, ticket)
     if task is None:
         raise Conflict("该工单现在不能评价 / this ticket cannot be rated now")
@@ -119,12 +132,17 @@ def rate(session: Session, contact: Contact, ticket: Ticket, data: dict) -> Huma
     if solved not in ("yes", "no", True, False):
         raise Invalid("请选择问题是否已解决 / say whether the problem is solved", fields={"solved": ["必填 / required"]})
     satisfaction = data.get("satisfaction")
-    if satisfaction not in SATISFACTION:
+    if satisfaction not in satisfaction_choices(task):
         raise Invalid("请选择满意度 / choose how satisfied you are", fields={"satisfaction": ["必填 / required"]})
     comment = _text(data, "comment", 2000)
-    return instances.complete_for_channel(session, task.id, {
+    reopened = ticket.reopened or 0
+    instances.complete_for_channel(session, task.id, {
         "reached": True,
         "solved": solved in ("yes", True),
         "satisfaction": satisfaction,
         "comment": f"客户在服务门户评价：{comment}" if comment else "客户在服务门户评价",
     }, actor=actor_of(contact))
+    if (ticket.reopened or 0) > reopened:
+        return "reopened"
+    stage = set(filter(None, (ticket.stage or "").split(",")))
+    return next((what for step, what in AFTER_RATING.items() if step in stage), "open")

@@ -167,6 +167,36 @@ def test_not_solved_sends_it_back(customer, account, api):
     customer.post(f"/portal/tickets/{number}/rate", {"solved": "no", "satisfaction": "dissatisfied"})
     ticket = api.ticket(number)
     assert ticket["status"] == "open" and ticket["reopened"] == 1
+    assert [t["bpmn_id"] for t in ticket["open_tasks"]] == ["online_fix"]  # back to whoever resolved it
+    assert "退回处理人员重新处理" in customer.page(f"/portal/tickets/{number}")
+
+
+def test_a_dissatisfied_rating_goes_to_the_leads_callback_review(customer, account, api):
+    customer.login(account)
+    number = customer.submit()
+    api.complete("agent1", number, "classify", category="desktop", impact="low", urgency="low")
+    api.complete("agent1", number, "online_fix", outcome="resolved", solution="重启")
+    html = customer.page(f"/portal/tickets/{number}")
+    assert html.count('name="satisfaction"') == 4  # the callback form's four levels (issue 8)
+    res = customer.post(f"/portal/tickets/{number}/rate", {"solved": "yes", "satisfaction": "dissatisfied",
+                                                            "comment": "等了太久"})
+    assert res.status_code == 302
+    ticket = api.ticket(number)
+    assert [t["bpmn_id"] for t in ticket["open_tasks"]] == ["callback_review"]  # the lead decides, as on the phone
+    assert ticket["satisfaction"] == "dissatisfied" and ticket["callback_attempts"] == 1
+    html = customer.page(f"/portal/tickets/{number}")
+    assert "组长将查看您的评价" in html and 'id="rate"' not in html
+
+
+def test_a_rating_needs_both_answers(customer, account, api):
+    customer.login(account)
+    number = customer.submit()
+    api.complete("agent1", number, "classify", category="desktop", impact="low", urgency="low")
+    api.complete("agent1", number, "online_fix", outcome="resolved", solution="重启")
+    customer.page(f"/portal/tickets/{number}")
+    res = customer.post(f"/portal/tickets/{number}/rate", {"solved": "yes", "satisfaction": "so-so"})
+    assert res.status_code == 422
+    assert [t["bpmn_id"] for t in api.ticket(number)["open_tasks"]] == ["callback"]
 
 
 def test_lookup_by_number_and_phone(app, client, customer, api):

@@ -35,6 +35,11 @@ TYPE_NAMES = {"incident": _l("Fault report"), "request": _l("Service request"), 
               "complaint": _l("Complaint")}
 SATISFACTION_NAMES = {"very_satisfied": _l("Very satisfied"), "satisfied": _l("Satisfied"),
                       "basically_satisfied": _l("Basically satisfied"), "dissatisfied": _l("Dissatisfied")}
+# what the customer hears after rating, by what the rating led to (engine.runtime.portal.rate)
+AFTER_RATING = {
+    "reopened": _l("The ticket goes back to the people working on it; we will be in touch."),
+    "review": _l("A team lead will look into your rating and may contact you."),
+}
 
 
 def customer():
@@ -126,9 +131,17 @@ def _page(ticket, *, contact=None, error=None, fields=None, status=200):
         "portal/show.html", ticket=ticket, contact=contact, error=error, fields=fields or {},
         replies=notes.of_ticket(db.session, ticket.id, include_internal=False),
         files=attachments.of_ticket(db.session, ticket.id),
-        can_rate=contact is not None and portal.rating_task(db.session, ticket) is not None,
+        rating=_rating_choices(ticket) if contact is not None else None,
         statuses=STATUS_NAMES, types=TYPE_NAMES, satisfactions=SATISFACTION_NAMES,
     ), status
+
+
+def _rating_choices(ticket) -> dict | None:
+    """The satisfaction levels (value → label) of the open callback step's form; None when nothing is to be rated."""
+    task = portal.rating_task(db.session, ticket)
+    if task is None:
+        return None
+    return {value: SATISFACTION_NAMES.get(value, value) for value in portal.satisfaction_choices(task)}
 
 
 @bp.get("/tickets/<number>")
@@ -162,7 +175,7 @@ def rate(number: str):
     contact = customer()
     ticket = accounts.ticket_of(db.session, contact, number)
     try:
-        portal.rate(db.session, contact, ticket, request.form.to_dict())
+        outcome = portal.rate(db.session, contact, ticket, request.form.to_dict())
     except (Invalid, Conflict) as exc:
         db.session.rollback()
         error, fields = _error(exc)
@@ -170,6 +183,8 @@ def rate(number: str):
                      status=422 if isinstance(exc, Invalid) else 409)
     db.session.commit()
     flash(_("Thank you for your rating."), "success")
+    if outcome in AFTER_RATING:
+        flash(AFTER_RATING[outcome], "info")
     return redirect(url_for("portal.show", number=number))
 
 
