@@ -10,7 +10,9 @@ urgency that ``rules/alerts.dmn`` gives for the alert's severity; the process's 
 One fingerprint has at most one open ticket: a repeat is counted on it (``Alarm.repeats``)
 and noted in its history. A ``resolved`` alert notes the recovery and, where the table
 says ``resolve_on_recovery``, completes the ticket's open step that can resolve it
-(outcome ``resolved``); critical alarms wait for a person to confirm the cause.
+(outcome ``resolved``); critical alarms wait for a person to confirm the cause. The
+diagram goes on as after a person's resolution: a first-line fix to the callback, a
+back-line one (engineer, tech support) first to the PM's and the desk's confirmation.
 
 Nothing half-made: the whole request is validated before anything is written, the
 caller commits once. Refused outright: malformed or oversized bodies (422/413), a

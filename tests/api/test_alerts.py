@@ -161,6 +161,25 @@ def test_a_resolved_warning_resolves_its_ticket(client, api, token):
     assert "alert_resolved" in [h["action"] for h in ticket["history"]]
 
 
+def test_a_recovery_on_the_back_line_still_needs_the_pm_and_the_desk_to_confirm(client, api, token):
+    """Issue 8: what an engineer resolves, the PM and then the desk confirm; a recovery resolves, never confirms."""
+    with time_machine.travel(T0, tick=False):
+        number = post(client, token, payload("warning")).get_json()["tickets"][0]
+        api.complete("agent1", number, "online_fix", outcome="dispatch")
+        api.complete("pm1", number, "pm_assign", assign_to="engineer", engineer="eng1")  # a server: infrastructure PM
+    ticket = api.ticket(number)
+    assert [t["bpmn_id"] for t in ticket["open_tasks"]] == ["engineer"]
+    with time_machine.travel(T0 + timedelta(minutes=40), tick=False):
+        res = post(client, token, payload("warning", "resolved", ends_at="2026-11-24T02:39:00Z"))
+    assert res.get_json()["alerts"][0]["action"] == "resolved"
+    ticket = api.ticket(number)
+    assert ticket["status"] == "resolved" and ticket["resolved_role"] == "engineer"
+    assert [t["bpmn_id"] for t in ticket["open_tasks"]] == ["pm_confirm"]
+    api.complete("pm1", number, "pm_confirm", pm_confirmed="confirmed")
+    api.complete("agent1", number, "desk_confirm", desk_confirmed="confirmed")
+    assert [t["bpmn_id"] for t in api.ticket(number)["open_tasks"]] == ["callback"]
+
+
 def test_a_resolved_critical_alarm_is_only_noted(client, api, token, db_session):
     with time_machine.travel(T0, tick=False):
         number = post(client, token, payload("critical")).get_json()["tickets"][0]
