@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Forbidden, Invalid, NotFound
-from ..models import Contact, CustomerAccount, Organisation, Role, Ticket, User
+from ..models import AlertSource, Contact, CustomerAccount, Organisation, Role, Ticket, User
 from . import channels, customers, users
 
 ROLE = ("customer", "客户", "Customer")
@@ -50,8 +50,10 @@ def add_account(session: Session, email: str, password: str | None = None) -> tu
     The username is the e-mail; a password is generated when none is given.
     """
     address = (email or "").strip().lower()
-    contact = customers.match(session, {"email": address})[1] if address else None
-    if not address or contact is None:
+    if not address:
+        raise Invalid("请填写联系人的邮箱 / the contact's e-mail is required", fields={"email": ["必填 / required"]})
+    contact = customers.match(session, {"email": address})[1]
+    if contact is None:
         raise NotFound(f"客户档案中没有邮箱为 {email} 的联系人 / no contact with e-mail {email} in the archive")
     password = password or secrets.token_urlsafe(9)
     _role(session)
@@ -118,3 +120,32 @@ def lookup(session: Session, number: str, phone: str, *, caller: str) -> Ticket:
     if ticket is None or wanted not in phones - {""}:
         raise NotFound("工单号与电话不匹配 / no ticket with this number and phone")
     return ticket
+
+
+# --- the demo (desk init --demo) ---
+
+DEMO_ORGANISATION = "示例医院信息科"
+DEMO_CUSTOMER = "customer@example.cn"
+DEMO_SOURCE = "demo-monitoring"
+
+
+def add_demo(session: Session) -> list[str]:
+    """A demo customer in the archive with a portal account (password ``demo``) and a demo alert source.
+
+    Lines to print: the alert source's token is shown this once. Whatever exists already is left alone.
+    """
+    lines = []
+    if customers.find_organisation(session, DEMO_ORGANISATION) is None:
+        customers.create(session, {
+            "name": DEMO_ORGANISATION, "address": "示例市健康路 1 号",
+            "contacts": [{"name": "王主任", "phone": "010-66668888", "email": DEMO_CUSTOMER, "role": "信息科主任"}],
+            "devices": [{"model": "华为 RH2288H V5", "serial": "DEMO-2288-0001", "location": "机房 A01"}],
+        }, actor="desk init")
+    if users.by_username(session, DEMO_CUSTOMER) is None:
+        add_account(session, DEMO_CUSTOMER, "demo")
+        lines.append(f"demo portal account: {DEMO_CUSTOMER} (password: demo) at /portal")
+    if session.scalars(select(AlertSource).where(AlertSource.name == DEMO_SOURCE)).first() is None:
+        _source, token = channels.add_source(session, DEMO_SOURCE, organisation=DEMO_ORGANISATION,
+                                             email="noc@example.cn", phone="010-66668888")
+        lines.append(f"demo alert source {DEMO_SOURCE}: token {token} (POST /api/alerts, Authorization: Bearer …)")
+    return lines
