@@ -90,6 +90,10 @@ def init(demo: bool, no_deploy: bool) -> None:
     if demo:
         created = users.add_demo_users(db.session)
         click.echo(f"demo users: {len(created)} created (password: demo)")
+        from engine.desk import accounts  # issue 15: a demo customer with a portal account, a demo alert source
+
+        for line in accounts.add_demo(db.session):
+            click.echo(line)
     if not no_deploy:
         try:
             created = process_versions.deploy(db.session, read_bundle([str(ROOT / "bpmn"), str(ROOT / "rules")]),

@@ -41,6 +41,8 @@ def receive_alerts():
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return _refuse(422, "invalid", f"JSON 格式错误 / malformed JSON: {exc}")
+    except RecursionError:
+        return _refuse(422, "invalid", "JSON 嵌套过深 / the JSON is nested too deeply")
     try:
         result = alerts.receive(db.session, source, raw, body,
                                 rate_limit=current_app.config.get("DESK_ALERT_RATE", alerts.RATE_LIMIT))
