@@ -283,3 +283,38 @@ def test_a_source_is_throttled(app, client, token, db_session):
     assert count(db_session, Ticket) == 2
     with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
         assert post(client, token, payload(fingerprint="fp9")).status_code == 202
+
+
+def _properties(spec: dict, name: str) -> set[str]:
+    return set(spec["components"]["schemas"][name]["properties"])
+
+
+def test_the_openapi_document_describes_alerts_as_they_are(client, token):
+    spec = client.get("/api/openapi.json").get_json()
+    op = spec["paths"]["/api/alerts"]["post"]
+    assert set(op["responses"]) == {"202", "default"} and op["security"] == [{"alertSource": []}]
+    shapes = spec["components"]["schemas"]["AlertRequest"]["oneOf"]
+    assert shapes[0] == {"$ref": "#/components/schemas/AlertmanagerWebhook"} and shapes[2]["type"] == "array"
+    assert {"version", "alerts"} <= set(spec["components"]["schemas"]["AlertmanagerWebhook"]["required"])
+    with time_machine.travel(T0, tick=False):
+        created = post(client, token, payload("warning")).get_json()
+        refused = post(client, token, {"summary": ""}).get_json()
+    with time_machine.travel(T0 + timedelta(hours=4), tick=False):
+        repeated = post(client, token, payload("warning")).get_json()
+    assert set(created) == _properties(spec, "AlertResult")
+    for body in (created, repeated):
+        assert set(body["alerts"][0]) <= _properties(spec, "AlertOutcome"), body
+    assert repeated["alerts"][0]["action"] == "repeated"
+    assert set(refused) <= _properties(spec, "Error") | {"fields"} and refused["error"] == "invalid"
+
+
+def test_the_openapi_document_describes_portal_accounts_as_they_are(client, api):
+    spec = client.get("/api/openapi.json").get_json()
+    op = spec["paths"]["/api/portal-accounts"]["post"]
+    assert set(op["responses"]) == {"201", "default"}
+    assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/PortalAccountRequest"}
+    api.post("agent1", "/api/customers", json={"name": "市第二中学", "contacts": [{"name": "赵老师", "email": "zhao@school.example.cn"}]})
+    res = api.post("agent1", "/api/portal-accounts", json={"email": "Zhao@School.example.cn"})
+    assert res.status_code == 201 and set(res.get_json()) == _properties(spec, "PortalAccount")
+    missing = api.post("agent1", "/api/portal-accounts", json={})
+    assert missing.status_code == 422 and "email" in missing.get_json()["fields"]
