@@ -538,6 +538,113 @@ class ServiceContract(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
 
+# --- issue 10: outbox mail, mail templates, notification preferences ---
+
+
+class MailStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
+    SENDING = "sending"  # claimed by a worker, SMTP under way
+    SENT = "sent"
+    FAILED = "failed"  # given up: too many attempts, or interrupted mid-send (never re-sent)
+
+
+class OutboxMail(Base):
+    """One e-mail, written in the same transaction as the change that causes it.
+
+    The worker claims due rows, sends them over SMTP outside any lock and marks
+    them sent; a failure moves ``next_attempt_at`` back by a growing delay.
+    """
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_mail_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_addr: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(80))  # staff recipient; None for a customer
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=MailStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=now)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MailTemplate(Base):
+    """An admin's wording for one kind of message; kinds without a row use the built-in text."""
+
+    __tablename__ = "mail_template"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class NotificationPreference(Base):
+    """What one staff member wants of one kind of message; no row means both channels on."""
+
+    __tablename__ = "notification_preference"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SlaEscalation(Base):
+    """One warning or breach of one clock of one ticket, and whom it reached.
+
+    The unique key is what makes each level fire exactly once, whichever worker
+    or request notices it first.
+    """
+
+    __tablename__ = "sla_escalation"
+    __table_args__ = (UniqueConstraint("ticket_id", "clock", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    clock: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str] = mapped_column(String(20))  # warning / breach
+    at: Mapped[datetime] = mapped_column(default=now)
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+
+
+# --- issue 10: the admins' calendar (working hours per season, extra closed/working days) ---
+
+
+class WorkingHours(Base):
+    """The business calendar's opening hours per season; no row means the built-in 08:00–17:30/18:00."""
+
+    __tablename__ = "working_hours"
+
+    calendar: Mapped[str] = mapped_column(String(20), primary_key=True)
+    opens: Mapped[str] = mapped_column(String(5))  # "08:00", local time
+    summer_closes: Mapped[str] = mapped_column(String(5))
+    winter_closes: Mapped[str] = mapped_column(String(5))
+    summer_start: Mapped[str] = mapped_column(String(5))  # "05-01", month-day
+    summer_end: Mapped[str] = mapped_column(String(5))
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class CalendarDay(Base):
+    """A day an admin declares closed or working, over the Chinese holiday calendar."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(120), default="")
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
 # --- issue 14: knowledge base ---
 
 
@@ -730,3 +837,89 @@ POSTGRES_ONLY_DDL = (
 )
 for _statement in POSTGRES_ONLY_DDL:
     event.listen(Ticket.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+
+
+# --- issue 15: channels (monitoring alarms, mail in, the customer portal) ---
+
+
+class AlertSource(Base):
+    """A monitoring system allowed to raise alarms (an Alertmanager, a Zabbix, a script).
+
+    Only the SHA-256 of its token is stored; the token is shown once, when the source
+    is added. ``organisation``, ``email`` and ``phone`` fill the ticket's contact fields:
+    who runs the monitored systems, so the record is complete without a caller.
+    """
+
+    __tablename__ = "alert_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    last_used_at: Mapped[datetime | None]
+
+
+class AlarmStatus(enum.StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+    CLOSED = "closed"  # its ticket was closed while it still fired; a new firing opens a new ticket
+
+
+class Alarm(Base):
+    """One fingerprint of one source and the ticket it opened: repeats are counted here, not duplicated."""
+
+    __tablename__ = "alarm"
+    __table_args__ = (Index("ix_alarm_source_fingerprint", "source_id", "fingerprint", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("alert_source.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=AlarmStatus.FIRING)
+    severity: Mapped[str] = mapped_column(String(40), default="")
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    first_at: Mapped[datetime] = mapped_column(default=now)
+    last_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Inbound(Base):
+    """One message a channel received (an alert request, a mail), and what became of it.
+
+    The rows are what throttling counts (per sender, per window), what a replay is
+    recognised by (``digest``: the body's SHA-256, a mail's Message-ID) and the
+    quarantine a person looks through (``outcome`` quarantined, with ``reason``).
+    """
+
+    __tablename__ = "inbound"
+    __table_args__ = (
+        Index("ix_inbound_sender", "channel", "sender", "received_at"),
+        Index("ix_inbound_digest", "channel", "digest"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(200), default="")
+    digest: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(20), index=True)  # accepted / ignored / quarantined
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # kept only when quarantined
+    received_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class CustomerAccount(Base):
+    """A portal account: the ``User`` (role customer) a contact of the archive signs in with."""
+
+    __tablename__ = "customer_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -30,9 +30,19 @@ def test_init_deploys_and_creates_demo_users(desk):
     result = desk("init", "--demo")
     assert result.exit_code == 0, result.output
     assert "deployed service_desk v1" in result.output
-    assert "demo users: 9 created" in result.output
+    assert "demo users: 10 created" in result.output  # issue 10 adds the desk manager mgr1
     again = desk("init", "--demo")
     assert again.exit_code == 0 and "deployed" not in again.output  # nothing changed, nothing new
+
+
+def test_init_demo_adds_a_portal_customer_and_an_alert_source_once(desk):
+    result = desk("init", "--demo")
+    assert "demo portal account: customer@example.cn (password: demo)" in result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("demo alert source demo-monitoring")]
+    assert "token alrt_" in line
+    again = desk("init", "--demo")
+    assert again.exit_code == 0 and "demo alert source" not in again.output and "portal account" not in again.output
+    assert "demo-monitoring" in desk("alert-source", "list").output
 
 
 def test_deploy_unchanged_then_changed(desk, tmp_path):

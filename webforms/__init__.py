@@ -37,10 +37,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reports import pages as reports
     from .tasks import pages as tasks
     from .tickets import pages as tickets
+    from .calendars import pages as calendars  # issue 10
     from .customers import pages as customers
     from .knowledge import pages as knowledge
     from .onsite import pages as onsite
     from .announcements import pages as announcements
+    from .portal import pages as portal  # issue 15: the customer portal
+    from .channels import pages as channels  # issue 15: what the channels received
 
     database.init_app(app)
     errors.init_app(app)
@@ -52,6 +55,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     for page in (inbox, tasks, tickets, notifications, processes):
         app.register_blueprint(page.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(calendars.bp)  # issue 10
     for page in (customers, knowledge, onsite, announcements):  # issue 14
         app.register_blueprint(page.bp)
+    app.register_blueprint(portal.bp)  # issue 15
+    app.register_blueprint(channels.bp)  # issue 15
     return app

@@ -27,7 +27,7 @@ from flask_wtf.csrf import CSRFError
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from engine.desk import users
+from engine.desk import accounts, users
 from engine.errors import Forbidden
 from engine.models import User
 
@@ -80,6 +80,8 @@ def staff_required(*roles: str):
                 if request.headers.get("HX-Request"):  # a partial refresh: send the whole page to sign in
                     return "", 401, {"HX-Redirect": url_for("auth.login")}
                 return login_manager.unauthorized()
+            if accounts.is_customer_only(current_user.user):  # the portal's customers stay in the portal
+                return redirect(url_for("portal.index"))
             if roles and not current_user.user.has_role(*roles):
                 raise Forbidden(_("You are not allowed to open this page."))
             return view(*args, **kwargs)
@@ -102,6 +104,8 @@ def login():
         else:
             db.session.commit()
             login_user(Staff(user))
+            if accounts.is_customer_only(user):  # issue 15: a customer who came to the staff door
+                return redirect(url_for("portal.index"))
             return redirect(safe_next(request.args.get("next"), url_for("inbox.index")))
     elif request.method == "POST":
         error = _("Enter your username and password.")
@@ -126,6 +130,9 @@ NAVIGATION = (
     ("customers", "customers.index", _l("Customers"), "user", ()),
     ("knowledge", "knowledge.index", _l("Knowledge base"), "book", ()),
     ("announcements", "announcements.index", _l("Announcements"), "bell", ()),
+    ("notifications", "notifications.templates", _l("Mail templates"), "bell", ("admin",)),  # issue 10
+    ("calendars", "calendars.index", _l("Calendar"), "clock", ("admin", "lead")),  # issue 10
+    ("channels", "channels.index", _l("Channels"), "inbox", ("agent", "lead", "admin")),  # issue 15
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 

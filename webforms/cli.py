@@ -16,7 +16,7 @@ import click
 from sqlalchemy.orm import sessionmaker
 
 from engine.authoring import versions as process_versions
-from engine.desk import users
+from engine.desk import outbox, users, workdays
 from engine.errors import EngineError, InvalidDefinition
 from engine.runtime import definitions, timers
 from engine.runtime.labels import LABELS_FILE
@@ -91,6 +91,10 @@ def init(demo: bool, no_deploy: bool) -> None:
     if demo:
         created = users.add_demo_users(db.session)
         click.echo(f"demo users: {len(created)} created (password: demo)")
+        from engine.desk import accounts  # issue 15: a demo customer with a portal account, a demo alert source
+
+        for line in accounts.add_demo(db.session):
+            click.echo(line)
     if not no_deploy:
         try:
             created = process_versions.deploy(db.session, read_bundle([str(ROOT / "bpmn"), str(ROOT / "rules")]),
@@ -165,6 +169,8 @@ def worker(max_sleep: float) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo("timer worker running; Ctrl-C to stop")
+    outbox.start_thread(sessionmaker(bind=db.engine), stop)  # issue 10: mail goes out beside the timers
+    workdays.start_thread(sessionmaker(bind=db.engine), stop)  # issue 10: the admins' calendar, kept current
     timers.work(sessionmaker(bind=db.engine), stop, max_sleep=max_sleep)
 
 
@@ -175,6 +181,8 @@ def start_in_process_worker(app) -> threading.Event:
         factory = sessionmaker(bind=db.engine)
     thread = threading.Thread(target=timers.work, args=(factory, stop), name="desk-timers", daemon=True)
     thread.start()
+    outbox.start_thread(factory, stop)  # issue 10: the outbox sender, its own thread
+    workdays.start_thread(factory, stop)  # issue 10: the admins' calendar, kept current
     app.logger.warning("in-process timer worker started (pid %s)", os.getpid())
     return stop
 
@@ -560,6 +568,132 @@ def import_tickets(path: str, dry_run: bool, username: str) -> None:
 def import_calls(path: str, dry_run: bool, username: str) -> None:
     """Calls (call_id, ring_at, answered_at, agent, caller) for the answer rate."""
     _import("calls", path, dry_run, username)
+
+
+# --- issue 15: channels (monitoring alarms, mail in) ---
+
+
+@main.group("alert-source")
+def alert_source() -> None:
+    """Monitoring systems that may raise alarms through POST /api/alerts."""
+
+
+@alert_source.command("add")
+@click.argument("name")
+@click.option("--organisation", default="", help="Who runs the monitored systems (the ticket's 单位).")
+@click.option("--email", default="", help="Contact e-mail for the alarms' tickets.")
+@click.option("--phone", default="", help="Contact phone for the alarms' tickets.")
+def alert_source_add(name: str, organisation: str, email: str, phone: str) -> None:
+    """Add an alert source and print its token (shown only this once; only its hash is kept)."""
+    from engine.desk import channels
+
+    _app()
+    try:
+        _source, token = channels.add_source(db.session, name, organisation=organisation, email=email, phone=phone)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(token)
+
+
+@alert_source.command("list")
+def alert_source_list() -> None:
+    """List alert sources and when each last sent an alarm."""
+    from engine.desk import channels
+
+    _app()
+    for source in channels.list_sources(db.session):
+        used = f"{source.last_used_at:%Y-%m-%d %H:%M}" if source.last_used_at else "-"
+        click.echo(f"{source.name:<24} {'active' if source.active else 'disabled':<9} {used:<17} {source.organisation}")
+
+
+def _mail_options(app) -> dict:
+    return {"store": Path(app.config["DESK_ATTACHMENTS_DIR"]),
+            "max_attachment_bytes": int(app.config["DESK_ATTACHMENT_MAX_BYTES"])}
+
+
+@main.command("mail-receive")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2525, show_default=True, type=int)
+@click.option("--address", "addresses", multiple=True,
+              help="Accept mail only for this address (repeat); default: any recipient.")
+def mail_receive(host: str, port: int, addresses: tuple[str, ...]) -> None:
+    """Listen as an SMTP server: customers' mail becomes tickets or replies (engine.runtime.mailin)."""
+    from engine.runtime import mailboxes
+
+    app = _app()
+    handler = mailboxes.DeskSmtpHandler(sessionmaker(bind=db.engine), addresses=set(addresses), **_mail_options(app))
+    server = mailboxes.smtp_server(handler, host=host, port=port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    server.start()
+    click.echo(f"accepting mail for the desk on {host}:{port}; Ctrl-C to stop")
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+
+
+@main.command("mail-fetch")
+@click.option("--host", default=None, help="IMAP server (default DESK_IMAP_HOST).")
+@click.option("--port", default=None, type=int, help="Default DESK_IMAP_PORT, else 993 (ssl) / 143.")
+@click.option("--tls", type=click.Choice(["ssl", "starttls", "none"]), default=None, help="Default DESK_IMAP_TLS, else ssl.")
+@click.option("--user", default=None, help="Default DESK_IMAP_USER; the password comes from DESK_IMAP_PASSWORD.")
+@click.option("--folder", default=None, help="Default DESK_IMAP_FOLDER, else INBOX.")
+@click.option("--every", default=0, type=float, help="Poll again every this many seconds (default: once).")
+def mail_fetch(host, port, tls, user, folder, every: float) -> None:
+    """Take the unseen mail of an IMAP mailbox in: new tickets, replies, the rest ignored or quarantined."""
+    import imaplib
+
+    from engine.runtime import mailboxes
+
+    app = _app()
+    settings = mailboxes.ImapSettings.from_env()
+    if tls is not None:
+        settings.tls = "" if tls == "none" else tls
+        settings.port = 993 if settings.tls == "ssl" else 143
+    for name, value in (("host", host), ("port", port), ("user", user), ("folder", folder)):
+        if value is not None:
+            setattr(settings, name, value)
+    if not settings.host:
+        raise click.UsageError("no IMAP server: give --host or set DESK_IMAP_HOST")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while True:
+        try:
+            counts = mailboxes.fetch(settings, sessionmaker(bind=db.engine), **_mail_options(app))
+        except (imaplib.IMAP4.error, OSError) as exc:
+            click.echo(f"错误 / error: IMAP {settings.host}:{settings.port}: {exc}", err=True)
+            if not every:
+                sys.exit(1)
+        else:
+            click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+        if not every or stop.wait(every):
+            break
+
+
+@main.group("customer-account")
+def customer_account() -> None:
+    """Portal accounts for the contacts of the customer archive."""
+
+
+@customer_account.command("add")
+@click.argument("email")
+@click.option("--password", default=None, help="Default: a generated one, printed once.")
+def customer_account_add(email: str, password: str | None) -> None:
+    """Give the archive's contact with this e-mail a portal account; prints the password."""
+    from engine.desk import accounts
+
+    _app()
+    try:
+        user, password = accounts.add_account(db.session, email, password)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"portal account {user.username}: {password}")
 
 
 if __name__ == "__main__":

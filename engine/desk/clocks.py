@@ -165,8 +165,6 @@ def judge(session: Session, ticket: Ticket, clock: SlaClock, rule: Rule, *, at: 
     if breached and not clock.breached:
         clock.breached = True
         clock.breached_at = clock.due_at
-        message = f"工单 {ticket.number} 的{rule.label}时限已超时（应于 {_local(clock.due_at)} 前完成）"
-        audit.notify_role(session, "lead", "sla_breach", message, ticket_id=ticket.id)
         audit.record(session, "sla_breach", actor=actor, instance_id=ticket.instance_id, ticket_id=ticket.id,
                      name=clock.name, data={"sla": clock.name, "due_at": _iso(clock.due_at),
                                             "late_stop": clock.stopped_at is not None})
@@ -175,8 +173,6 @@ def judge(session: Session, ticket: Ticket, clock: SlaClock, rule: Rule, *, at: 
         clock.breached_at = None
     if clock.stopped_at is None and not clock.breached and clock.warned_at is None and at >= clock.warn_at:
         clock.warned_at = at
-        message = f"工单 {ticket.number} 的{rule.label}时限即将到期（{_local(clock.due_at)}）"
-        audit.notify_role(session, "lead", "sla_warning", message, ticket_id=ticket.id)
         audit.record(session, "sla_warning", actor=actor, instance_id=ticket.instance_id, ticket_id=ticket.id,
                      name=clock.name, data={"sla": clock.name, "due_at": _iso(clock.due_at)})
 

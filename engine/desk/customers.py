@@ -289,7 +289,7 @@ def match(session: Session, data: dict) -> tuple[Organisation | None, Contact | 
     phone, email = str(data.get("phone") or "").strip(), str(data.get("email") or "").strip()
     if phone or email:
         stmt = select(Contact).where(or_(*(
-            [Contact.phone == phone, Contact.phone2 == phone] if phone else []) + ([Contact.email == email] if email else [])
+            [Contact.phone == phone, Contact.phone2 == phone] if phone else []) + ([func.lower(Contact.email) == email.lower()] if email else [])
         ))
         if org is not None:
             stmt = stmt.where(Contact.organisation_id == org.id)

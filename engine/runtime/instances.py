@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager
 
 from ..clock import now
-from ..desk import audit, customers, tickets
+from ..desk import audit, customers, notifications, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import HumanTask, InstanceStatus, PathStep, ProcessInstance, TaskState, Ticket, User
 from . import archive, definitions, forms, sandbox, tasks
@@ -181,6 +181,7 @@ def save(
         instance.next_timer_at = next_timer_at(workflow)
     ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket, continued_by=continued_by)
     if ticket is not None:
+        before = notifications.snapshot(ticket)
         tickets.project(
             session,
             ticket,
@@ -193,6 +194,7 @@ def save(
         if not workflow.completed:
             # the ticket's clocks warn and breach on time even where the diagram has no timer for them
             instance.next_timer_at = _earliest(instance.next_timer_at, tickets.next_check(ticket))
+        notifications.after_step(session, ticket, before, ready_tasks=ready_rows)
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
@@ -248,6 +250,18 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     """
     if not user.has_role("agent", "lead", "admin"):
         raise Forbidden("只有服务台人员可以登记工单 / only desk staff register tickets")
+    return receive(session, data, actor=user.username, user=user)
+
+
+def receive(session: Session, data: dict, *, actor: str, user: User | None = None) -> Ticket:
+    """A ticket from any channel: the intake task completed with ``data`` on behalf of ``actor``.
+
+    The phone screen and the staff API come through ``create_ticket``; the other
+    channels (monitoring alarms, mail, the customer portal) authenticate their
+    sender themselves and call this with their own actor name, so every ticket has
+    the same intake validation, completeness rule and SLA clocks. A staff ``user``
+    keeps the next step of their group (issue 13's ``continued_by``).
+    """
     version, workflow = _new_workflow(session, DESK_PROCESS, {})
     run_steps(workflow)
     intake = next(iter(tasks.ready_user_tasks(workflow)), None)
@@ -258,17 +272,17 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     at = now()
     number = tickets.next_number(session, values.get("type", ""), at)
     instance = ProcessInstance(
-        version_id=version.id, process_key=DESK_PROCESS, state=b"", started_by=user.username, started_at=at
+        version_id=version.id, process_key=DESK_PROCESS, state=b"", started_by=actor, started_at=at
     )
     session.add(instance)
     session.flush()
-    ticket = Ticket(number=number, instance_id=instance.id, type=values.get("type", ""), created_by=user.username,
+    ticket = Ticket(number=number, instance_id=instance.id, type=values.get("type", ""), created_by=actor,
                     accepted_at=at)
     session.add(ticket)
     session.flush()
     row = HumanTask(
         instance_id=instance.id, ticket_id=ticket.id, task_guid=str(intake.id), process_id=workflow.spec.name,
-        state=TaskState.COMPLETED, created_at=at, assignee=user.username, completed_at=at, completed_by=user.username,
+        state=TaskState.COMPLETED, created_at=at, assignee=actor, completed_at=at, completed_by=actor,
     )
     tasks.describe(session, row, intake.task_spec)
     session.add(row)
@@ -277,9 +291,9 @@ def create_ticket(session: Session, data: dict, *, user: User) -> Ticket:
     intake.data["number"] = number
     intake.run()
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=user.username, sla_events=fired, continued_by=(user, row))
+    save(session, instance, workflow, actor=actor, sla_events=fired, continued_by=(user, row) if user else None)
     customers.link(session, ticket, {**values, **{k: data[k] for k in customers.LINK_KEYS if k in (data or {})}})
-    audit.record(session, "create_ticket", actor=user.username, instance_id=instance.id, ticket_id=ticket.id,
+    audit.record(session, "create_ticket", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     return ticket
 
@@ -335,6 +349,21 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     """Complete a user task with form data: the one function that moves a process forward."""
     row, instance = _locked_ready_task(session, task_id)
     tasks.check_may_do(user, row)
+    return _complete(session, row, instance, data, actor=user.username, user=user)
+
+
+def complete_for_channel(session: Session, task_id: int, data: dict, *, actor: str) -> HumanTask:
+    """A channel completes a step of a ticket it raised (an alarm classifies and resolves its own).
+
+    The channel authenticated its sender itself; everything else is ``complete``'s path.
+    """
+    row, instance = _locked_ready_task(session, task_id)
+    return _complete(session, row, instance, data, actor=actor)
+
+
+def _complete(
+    session: Session, row: HumanTask, instance: ProcessInstance, data: dict, *, actor: str, user: User | None = None
+) -> HumanTask:
     workflow = load(instance)
     task = tasks.find_task(workflow, row.task_guid)
     if task is None or task.state != SpiffState.READY:
@@ -345,16 +374,16 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
     task.run()
     at = now()
     row.state = TaskState.COMPLETED
-    row.completed_by = user.username
+    row.completed_by = actor
     row.completed_at = at
     if not row.assignee:
-        row.assignee = user.username
+        row.assignee = actor
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=user.username, sla_events=fired, continued_by=(user, row))
-    audit.record(session, "complete", actor=user.username, instance_id=instance.id, ticket_id=row.ticket_id,
+    save(session, instance, workflow, actor=actor, sla_events=fired, continued_by=(user, row) if user else None)
+    audit.record(session, "complete", actor=actor, instance_id=instance.id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     if row.ticket_id is not None and _opens_complaint(defs, values):
-        open_complaint(session, row.ticket_id, user=user, reason=str(values.get("review_reason") or ""))
+        open_complaint(session, row.ticket_id, actor=actor, reason=str(values.get("review_reason") or ""))
     return row
 
 
@@ -367,8 +396,11 @@ def _opens_complaint(defs, values: dict) -> bool:
     return False
 
 
-def open_complaint(session: Session, ticket_id: int, *, user: User, reason: str) -> Ticket:
-    """Register a complaint about a ticket as its own complaint ticket that names it (004 §4.1)."""
+def open_complaint(session: Session, ticket_id: int, *, actor: str, reason: str) -> Ticket:
+    """Register a complaint about a ticket as its own complaint ticket that names it (004 §4.1).
+
+    ``actor`` is whoever decided so on the step (a lead); the complaint is received on their behalf.
+    """
     about = session.get(Ticket, ticket_id)
     data = {
         "type": "complaint", "channel": about.channel or "phone", "title": f"投诉：{about.title}"[:200],
@@ -376,8 +408,8 @@ def open_complaint(session: Session, ticket_id: int, *, user: User, reason: str)
         "organisation": about.organisation, "phone": about.phone, "email": about.email,
         "occurred_at": now().isoformat(), "complaint_about": about.number,
     }  # fmt: skip
-    complaint = create_ticket(session, data, user=user)
-    audit.record(session, "open_complaint", actor=user.username, instance_id=about.instance_id, ticket_id=about.id,
+    complaint = receive(session, data, actor=actor)
+    audit.record(session, "open_complaint", actor=actor, instance_id=about.instance_id, ticket_id=about.id,
                  name=complaint.number, data={"complaint": complaint.number, "reason": reason})
     return complaint
 

@@ -8,7 +8,7 @@ from functools import wraps
 
 from flask import Blueprint, g, request
 
-from engine.desk import users
+from engine.desk import accounts, users
 from engine.errors import Forbidden, Invalid
 
 from ..extensions import db
@@ -29,6 +29,8 @@ def token_required(*roles: str):
                 g.user = users.user_for_token(db.session, header[7:].strip())
             except Forbidden as exc:
                 return {"error": "unauthorized", "message": exc.message}, 401
+            if accounts.is_customer_only(g.user):  # issue 15: portal accounts use the portal, not the staff API
+                return {"error": "unauthorized", "message": "客户账号不能使用工作人员接口 / customer accounts cannot use the staff API"}, 401
             if roles and not g.user.has_role(*roles):
                 raise Forbidden("您没有该操作的权限 / you are not allowed to do this")
             return view(*args, **kwargs)
@@ -49,3 +51,4 @@ def json_body() -> dict:
 from . import definitions, openapi, tasks, tickets, tokens  # noqa: E402,F401  (routes)
 from . import reports  # noqa: E402,F401  (routes)
 from . import announcements, attachments, customers, knowledge, notes, onsite  # noqa: E402,F401  (issue 14)
+from . import alerts, portal_accounts  # noqa: E402,F401  (issue 15: monitoring alarms, portal accounts)

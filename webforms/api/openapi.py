@@ -3,6 +3,8 @@
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from engine.runtime import alerts
+
 from . import bp, schemas
 
 _OPERATIONS = [
@@ -52,6 +54,9 @@ _OPERATIONS = [
     ("/api/onsite/{id}/sign", "post", "The customer signs (signer_name, signer_phone, signature PNG data URL)", None, "Onsite", 200, True),
     ("/api/announcements", "get", "Announcements valid now (all=1: every one)", None, "AnnouncementInfo", 200, True),
     ("/api/announcements", "post", "Publish an announcement with a validity period (lead, admin)", "AnnouncementInfo", "AnnouncementInfo", 201, True),
+    # issue 15: channels (the alert source's own token, not a staff one)
+    ("/api/alerts", "post", "Raise, repeat or resolve monitoring alarms: Alertmanager's webhook body as it is, or plain alerts; 409 for the same body again, 429 when throttled", "AlertRequest", "AlertResult", 202, "alertSource"),
+    ("/api/portal-accounts", "post", "A portal sign-in for a contact of the customer archive, by e-mail (agent, lead, admin)", "PortalAccountRequest", "PortalAccount", 201, True),
 ]
 
 
@@ -69,6 +74,7 @@ def build_spec() -> dict:
                  "TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
                  "Version", "StartRequest", "Instance", "Report", "ReassignRequest", "ChaseRequest", "TaskForm", "TaskPage"):
         spec.components.schema(name, schema=getattr(schemas, name))
+    _channel_components(spec)  # issue 15
     paths: dict[str, dict] = {}
     for path, method, summary, request, response, status, secured in _OPERATIONS:
         op: dict = {
@@ -85,11 +91,26 @@ def build_spec() -> dict:
         if params:
             op["parameters"] = params
         if secured:
-            op["security"] = [{"bearer": []}]
+            op["security"] = [{secured if isinstance(secured, str) else "bearer": []}]
         paths.setdefault(path, {})[method] = op
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
     return spec.to_dict()
+
+
+def _channel_components(spec: APISpec) -> None:
+    """Issue 15's schemas; POST /api/alerts takes one of three shapes, so its request is a oneOf."""
+    spec.components.security_scheme("alertSource", {
+        "type": "http", "scheme": "bearer",
+        "description": "An alert source's token (`desk alert-source add NAME` prints it); staff tokens are refused"})
+    for name in ("AlertmanagerAlert", "AlertmanagerWebhook", "GenericAlert", "AlertOutcome", "AlertResult",
+                 "PortalAccountRequest", "PortalAccount"):
+        spec.components.schema(name, schema=getattr(schemas, name))
+    generic = {"$ref": "#/components/schemas/GenericAlert"}
+    spec.components.schema("AlertRequest", component={"oneOf": [
+        {"$ref": "#/components/schemas/AlertmanagerWebhook"}, generic,
+        {"type": "array", "items": generic, "minItems": 1, "maxItems": alerts.MAX_ALERTS},
+    ]})
 
 
 @bp.get("/openapi.json")

@@ -4,7 +4,7 @@ Task form data is validated by the schema the engine builds from each task's
 ``camunda:formData`` (engine.runtime.forms), not here.
 """
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import INCLUDE, Schema, ValidationError, fields
 
 from engine.errors import Invalid
 
@@ -439,3 +439,81 @@ class AnnouncementInfo(Schema):
     ends_at = fields.DateTime(allow_none=True)
     created_by = fields.String()
     created_at = fields.DateTime()
+
+
+# --- issue 15: channels (monitoring alarms, portal accounts) ---
+
+
+class AlertmanagerAlert(Schema):
+    class Meta:
+        unknown = INCLUDE  # other fields are accepted and ignored
+
+    status = fields.String(required=True, metadata={"enum": ["firing", "resolved"]})
+    labels = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                         metadata={"description": "severity → priority (rules/alerts.dmn); organisation, category, "
+                                                  "device_model, device_serial fill the ticket"})
+    annotations = fields.Dict(keys=fields.String(), values=fields.String(),
+                              metadata={"description": "summary is the ticket's title, description its text"})
+    startsAt = fields.String(required=True, metadata={"format": "date-time"})
+    endsAt = fields.String(metadata={"format": "date-time"})
+    generatorURL = fields.String()
+    fingerprint = fields.String(required=True)
+
+
+class AlertmanagerWebhook(Schema):
+    """Prometheus Alertmanager's webhook body (version 4), taken as it is."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    version = fields.String(required=True, metadata={"enum": ["4"]})
+    status = fields.String()
+    receiver = fields.String()
+    groupKey = fields.String()
+    commonLabels = fields.Dict(keys=fields.String(), values=fields.String())
+    commonAnnotations = fields.Dict(keys=fields.String(), values=fields.String())
+    externalURL = fields.String()
+    alerts = fields.List(fields.Nested(AlertmanagerAlert), required=True)
+
+
+class GenericAlert(Schema):
+    """The plain format, one object (or a list of them)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    summary = fields.String(required=True)
+    fingerprint = fields.String(required=True)
+    severity = fields.String()
+    host = fields.String()
+    source = fields.String()
+    status = fields.String(metadata={"enum": ["firing", "resolved"]})
+    description = fields.String()
+    starts_at = fields.String(metadata={"format": "date-time"})
+
+
+class AlertOutcome(Schema):
+    fingerprint = fields.String()
+    status = fields.String()
+    ticket = fields.String(allow_none=True)
+    action = fields.String(metadata={"enum": ["created", "repeated", "resolved", "noted", "ignored", "replayed"]})
+    repeats = fields.Integer(metadata={"description": "with action repeated: how often it fired again"})
+    reason = fields.String()
+
+
+class AlertResult(Schema):
+    tickets = fields.List(fields.String())
+    alerts = fields.List(fields.Nested(AlertOutcome))
+
+
+class PortalAccountRequest(Schema):
+    class Meta:
+        unknown = INCLUDE  # other fields are accepted and ignored
+
+    email = fields.String(required=True, metadata={"description": "a contact's e-mail in the customer archive"})
+    password = fields.String(metadata={"description": "generated when left out"})
+
+
+class PortalAccount(Schema):
+    username = fields.String()
+    password = fields.String(metadata={"description": "shown this once"})

@@ -1,7 +1,7 @@
 """issue 12: inbox and lists in SQL — task candidates, saved filters, list indexes, PostgreSQL trigram search
 
 Revision ID: i12a0001
-Revises: i14a0004
+Revises: i15a0002
 Create Date: 2026-12-02 16:40:00
 
 """
@@ -12,7 +12,7 @@ import engine.db
 from engine.models import POSTGRES_ONLY_DDL
 
 revision = 'i12a0001'
-down_revision = 'i14a0004'
+down_revision = 'i15a0002'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""What the channels received: the quarantine and the alert sources (desk staff)."""

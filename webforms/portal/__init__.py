@@ -1,0 +1,1 @@
+"""The customer portal: a separate, simpler area for the customers of the archive (role customer)."""
