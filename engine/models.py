@@ -277,6 +277,8 @@ class SlaClock(Base):
     warned_at: Mapped[datetime | None]
     breached: Mapped[bool] = mapped_column(Boolean, default=False)
     breached_at: Mapped[datetime | None]
+    # issue 10: working seconds (in this clock's calendar) spent paused; KPIs with or without pauses
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
 
     ticket: Mapped[Ticket] = relationship(back_populates="clocks")
 
@@ -438,5 +440,40 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(primary_key=True)
     working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(120), default="")
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- issue 10: the pause ledger (挂起) and which clocks a pause stops ---
+
+
+class TicketPause(Base):
+    """One pause of one ticket: from, to, by whom, why, which clocks it stopped and for how long.
+
+    ``paused_minutes`` holds, per clock, the working minutes of that clock's
+    calendar between ``started_at`` and ``ended_at`` (by how much its due moved).
+    """
+
+    __tablename__ = "ticket_pause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(120), default="")  # the back-line step it was paused on
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(80))
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(80))
+    clocks: Mapped[list] = mapped_column(JSON, default=list)
+    paused_minutes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class PauseRule(Base):
+    """Whether a pause stops one SLA clock; clocks without a row use ``pauses.DEFAULT_STOPPED``."""
+
+    __tablename__ = "sla_pause_rule"
+
+    clock: Mapped[str] = mapped_column(String(30), primary_key=True)
+    stops: Mapped[bool] = mapped_column(Boolean)
     updated_by: Mapped[str] = mapped_column(String(80), default="")
     updated_at: Mapped[datetime] = mapped_column(default=now)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..desk import audit, notifications, tickets
+from ..desk import audit, notifications, pauses, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket, User
 from . import definitions, forms, sandbox, tasks
@@ -286,6 +286,8 @@ def complete(session: Session, task_id: int, data: dict, *, user: User) -> Human
         raise Conflict("该任务已不在待办状态 / task is no longer ready")
     values = forms.validate(session, forms.field_defs(getattr(task.task_spec, "form", None)),
                             sandbox.strip_reserved(data or {}))
+    if row.ticket_id is not None:  # a step done on a paused ticket ends the pause first (issue 10)
+        pauses.resume_open(session, session.get(Ticket, row.ticket_id), workflow, actor=user.username)
     task.data.update(values)
     task.run()
     at = now()

@@ -47,3 +47,4 @@ def json_body() -> dict:
 
 
 from . import definitions, openapi, tasks, tickets, tokens  # noqa: E402,F401  (routes)
+from . import pauses  # noqa: E402,F401  (issue 10)

@@ -19,6 +19,8 @@ _OPERATIONS = [
     ("/api/definitions", "post", "Deploy .bpmn/.dmn files (multipart, field 'files') as new versions (admin)", None, "Version", 201, True),
     ("/api/processes/{key}/instances", "post", "Start an instance of any deployed process (admin)", "StartRequest", "Instance", 201, True),
     ("/api/instances/{id}", "get", "An instance: status, version, READY tasks, data, next timer", None, "Instance", 200, True),
+    ("/api/tickets/{number}/pause", "post", "Pause (挂起) on a back-line step: the clocks a pause stops stand still; 409 when already paused", "PauseRequest", "TicketDetail", 200, True),
+    ("/api/tickets/{number}/resume", "post", "Resume: due times move by the paused working time, timers re-armed; 409 when not paused", None, "TicketDetail", 200, True),
 ]
 
 
@@ -32,7 +34,7 @@ def build_spec() -> dict:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
-                 "Version", "StartRequest", "Instance"):
+                 "Version", "StartRequest", "Instance", "PauseRequest"):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict] = {}
     for path, method, summary, request, response, status, secured in _OPERATIONS:

@@ -1,6 +1,6 @@
 from flask import g, request
 
-from engine.desk import audit, tickets
+from engine.desk import audit, pauses, tickets
 from engine.models import HumanTask, TaskState
 from engine.runtime import instances
 
@@ -8,6 +8,11 @@ from ..extensions import db
 from . import bp, json_body, token_required
 from .schemas import HistoryEntry, TicketDetail, TicketSummary
 from .tasks import task_json
+
+
+def pause_json(ticket) -> dict:
+    ledger = pauses.ledger(db.session, ticket)
+    return {"paused": any(p.ended_at is None for p in ledger), "pauses": [pauses.as_json(p) for p in ledger]}
 
 
 def ticket_json(ticket) -> dict:
@@ -19,6 +24,7 @@ def ticket_json(ticket) -> dict:
     )
     data["open_tasks"] = [task_json(r) for r in open_rows]
     data["history"] = HistoryEntry(many=True).dump(audit.history(db.session, ticket_id=ticket.id))
+    data.update(pause_json(ticket))  # issue 10: paused, pauses (the ledger)
     return data
 
 
