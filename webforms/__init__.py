@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .tasks import pages as tasks
     from .tickets import pages as tickets
     from .calendars import pages as calendars  # issue 10
+    from .pauses import pages as pauses  # issue 10
 
     database.init_app(app)
     errors.init_app(app)
@@ -38,4 +39,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     for page in (inbox, tasks, tickets, notifications, processes):
         app.register_blueprint(page.bp)
     app.register_blueprint(calendars.bp)  # issue 10
+    app.register_blueprint(pauses.bp)  # issue 10
     return app

@@ -77,6 +77,8 @@ ACTION_NAMES = {
     "sla_warning": _l("SLA warning"),
     "sla_breach": _l("SLA breached"),
     "start": _l("Started"),
+    "pause": _l("Paused"),  # issue 10
+    "resume": _l("Resumed"),
 }
 # the record's fields in the order a reader expects; labels for those the forms do not name
 FIELD_LABELS = {
