@@ -245,6 +245,7 @@ class Ticket(Base):
     callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=now)
+    on_duty: Mapped[str | None] = mapped_column(String(200))  # issue 10: who was on duty when it came in
 
     instance: Mapped[ProcessInstance] = relationship()
     clocks: Mapped[list[SlaClock]] = relationship(
@@ -477,3 +478,58 @@ class PauseRule(Base):
     stops: Mapped[bool] = mapped_column(Boolean)
     updated_by: Mapped[str] = mapped_column(String(80), default="")
     updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- issue 10: the duty roster (值班表) ---
+
+
+class DutyShift(Base):
+    """A shift of the rota: 白班 08:00–close, 夜班 close–08:00, 全天 00:00–24:00 …
+
+    ``starts``/``ends`` are local "HH:MM" times, or "close" for the business
+    calendar's closing time that day (17:30 in summer, 18:00 in winter); a shift
+    that ends at or before it starts runs into the next day.
+    """
+
+    __tablename__ = "duty_shift"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    starts: Mapped[str] = mapped_column(String(5))
+    ends: Mapped[str] = mapped_column(String(5))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DutyAssignment(Base):
+    """One person on one shift of one day; ``rostered`` keeps who was planned when a swap (顶岗) changed it."""
+
+    __tablename__ = "duty_assignment"
+    __table_args__ = (UniqueConstraint("day", "shift_code", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    shift_code: Mapped[str] = mapped_column(ForeignKey("duty_shift.code", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(80))
+    rostered: Mapped[str | None] = mapped_column(String(80))
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+
+    shift: Mapped[DutyShift] = relationship(lazy="joined")
+
+
+class DutySwap(Base):
+    """A request that someone else takes a shift (顶岗), approved or refused by a lead."""
+
+    __tablename__ = "duty_swap"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("duty_assignment.id", ondelete="CASCADE"), index=True)
+    from_user: Mapped[str] = mapped_column(String(80))
+    to_user: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="requested")  # requested / approved / refused
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(default=now)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+
+    assignment: Mapped[DutyAssignment] = relationship(lazy="joined")

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..desk import audit, notifications, pauses, tickets
+from ..desk import audit, notifications, pauses, roster, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket, User
 from . import definitions, forms, sandbox, tasks
@@ -169,6 +169,7 @@ def save(
     ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
     if ticket is not None:
         before = notifications.snapshot(ticket)
+        roster.route(session, ticket, ready_rows, first=before["new"], since=at)  # out of hours: the on-duty person
         tickets.project(
             session,
             ticket,
@@ -178,7 +179,7 @@ def save(
             actor=actor,
             sla_events=sla_events,
         )
-        notifications.after_step(session, ticket, before, ready_tasks=ready_rows)
+        notifications.after_step(session, ticket, before, ready_tasks=ready_rows, since=at)
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
