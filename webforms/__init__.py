@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .tickets import pages as tickets
     from .calendars import pages as calendars  # issue 10
     from .pauses import pages as pauses  # issue 10
+    from .roster import pages as roster  # issue 10
 
     database.init_app(app)
     errors.init_app(app)
@@ -40,4 +41,5 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(page.bp)
     app.register_blueprint(calendars.bp)  # issue 10
     app.register_blueprint(pauses.bp)  # issue 10
+    app.register_blueprint(roster.bp)  # issue 10
     return app

@@ -123,6 +123,7 @@ NAVIGATION = (
     ("tickets", "tickets.index", _l("Tickets"), "list", ()),
     ("processes", "processes.index", _l("Processes / versions"), "flow", ("process_owner", "admin")),
     ("notifications", "notifications.templates", _l("Mail templates"), "bell", ("admin",)),  # issue 10
+    ("roster", "roster.index", _l("Duty roster"), "user", ()),  # issue 10
     ("calendars", "calendars.index", _l("Calendar"), "clock", ("admin", "lead")),  # issue 10
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
