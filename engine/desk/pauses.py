@@ -117,7 +117,7 @@ def check_reason(reason) -> str:
 # --- the workflow side ---------------------------------------------------------------------
 
 
-def _sla_timers(workflow, names: set[str]) -> list:
+def sla_timers(workflow, names: set[str]) -> list:
     """Waiting SLA boundary timers of the given clocks, in the workflow and those it called."""
     found = []
     for task in workflow.get_tasks(state=SpiffState.WAITING):
@@ -137,7 +137,7 @@ def start(session: Session, ticket: Ticket, workflow, reason: str, *, user: User
     at = now()
     stops = stopped_clocks(session)
     running = [c.name for c in ticket.clocks if c.name in stops and c.started_at and c.stopped_at is None]
-    for task, _name, _level in _sla_timers(workflow, set(running)):
+    for task, _name, _level in sla_timers(workflow, set(running)):
         task._set_internal_data(event_value=PARKED)
     pause = TicketPause(ticket_id=ticket.id, step=step, reason=reason, started_at=at, started_by=user.username,
                         clocks=running, paused_minutes={})
@@ -171,7 +171,7 @@ def resume_open(session: Session, ticket: Ticket, workflow, *, actor: str) -> Ti
             clock.warn_at = calendars.add_minutes(clock.warn_at, minutes, calendar)
             new_values[f"{name}_warn_at"] = clock.warn_at.isoformat()
     _write_data(workflow, new_values)
-    for task, name, level in _sla_timers(workflow, set(pause.clocks or [])):
+    for task, name, level in sla_timers(workflow, set(pause.clocks or [])):
         key = f"{name}_due" if level == "breach" else f"{name}_warn_at"
         if key in new_values:
             task._set_internal_data(event_value=new_values[key])

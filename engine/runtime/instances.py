@@ -24,7 +24,7 @@ from ..clock import now
 from ..desk import audit, notifications, pauses, roster, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket, User
-from . import definitions, forms, sandbox, tasks
+from . import definitions, escalating, forms, sandbox, tasks
 from .serialization import dump_state, load_workflow
 
 DESK_PROCESS = "service_desk"
@@ -155,6 +155,7 @@ def save(
 ) -> None:
     at = now()
     ticket = _ticket_of(session, instance)  # before the state changes: no autoflush of the blob twice
+    raised = escalating.raise_on_breach(workflow, sla_events, current_data(workflow)) if sla_events else None
     instance.state = dump_state(workflow)
     _remember(instance, workflow)
     instance.revision = (instance.revision or 0) + 1
@@ -180,6 +181,9 @@ def save(
             sla_events=sla_events,
         )
         notifications.after_step(session, ticket, before, ready_tasks=ready_rows, since=at)
+        if raised:
+            audit.record(session, "priority_raised", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
+                         name=raised, data={"from": before["priority"], "to": raised})
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
