@@ -51,6 +51,15 @@ def stopped_clocks(session: Session) -> set[str]:
     return {name for name in names if rules.get(name, name in DEFAULT_STOPPED)}
 
 
+def rules(session: Session) -> dict[str, bool]:
+    """Every clock name the desk knows, and whether a pause stops it (for the settings page)."""
+    from .tickets import SLAS  # the projection's clock names
+
+    stopped = stopped_clocks(session)
+    names = set(SLAS) | set(DEFAULT_STOPPED) | {r.clock for r in session.scalars(select(PauseRule))}
+    return {name: name in stopped for name in sorted(names)}
+
+
 def set_rule(session: Session, clock: str, stops: bool, *, user: User) -> PauseRule:
     clock = (clock or "").strip()
     if not clock or len(clock) > 30:
