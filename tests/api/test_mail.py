@@ -211,3 +211,17 @@ def test_settings_from_the_environment():
                                                                              "desk@example.cn")
     assert outbox.SmtpSettings.from_env({"DESK_SMTP_TLS": "ssl"}).port == 465
     assert outbox.SmtpSettings.from_env({}).host == ""
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not __import__("conftest").ON_POSTGRES, reason="SKIP LOCKED needs PostgreSQL")
+def test_two_workers_never_claim_the_same_mail(app, api):
+    for n in range(3):
+        api.new_ticket(email=f"c{n}@example.cn")
+    with app.app_context():
+        factory = sessionmaker(bind=db.engine)
+        with factory() as first, first.begin():
+            taken = {m.id for m in outbox.claim(first, limit=2)}  # held, uncommitted: a worker mid-claim
+            with factory() as second, second.begin():
+                other = {m.id for m in outbox.claim(second, limit=10)}
+            assert len(taken) == 2 and len(other) == 1 and taken.isdisjoint(other)
