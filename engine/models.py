@@ -386,6 +386,20 @@ class MailTemplate(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class MailSettings(Base):
+    """The SMTP server an admin entered on the outbox page; when it names no host, the environment's is used."""
+
+    __tablename__ = "mail_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # one row, id 1
+    host: Mapped[str] = mapped_column(String(200), default="")
+    port: Mapped[int] = mapped_column(Integer, default=25)
+    tls: Mapped[str] = mapped_column(String(10), default="")  # "", "starttls", "ssl"
+    sender: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
 class NotificationPreference(Base):
     """What one staff member wants of one kind of message; no row means both channels on."""
 

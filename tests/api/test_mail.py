@@ -225,3 +225,18 @@ def test_two_workers_never_claim_the_same_mail(app, api):
             with factory() as second, second.begin():
                 other = {m.id for m in outbox.claim(second, limit=10)}
             assert len(taken) == 2 and len(other) == 1 and taken.isdisjoint(other)
+
+
+def test_the_worker_reads_the_settings_an_admin_saved(app, api, smtp):
+    from engine.desk import users
+
+    with app.app_context():
+        outbox.save_settings(db.session, {"host": "127.0.0.1", "port": str(smtp.settings.port), "tls": "",
+                                          "sender": "helpdesk@example.cn"}, user=users.get_user(db.session, "admin1"))
+        db.session.commit()
+    with time_machine.travel(T0, tick=False):
+        api.new_ticket(email="wang@example.cn")
+        with app.app_context():
+            assert outbox.send_due(sessionmaker(bind=db.engine))["sent"] == 1  # no settings passed: the saved ones
+    [mail] = smtp.to("wang@example.cn")
+    assert mail["From"] == "helpdesk@example.cn"
