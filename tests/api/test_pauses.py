@@ -237,3 +237,22 @@ def test_kpis_read_clocks_with_and_without_pauses(app, api):
         ready = db.session.scalar(select(func.count()).select_from(HumanTask)
                                   .where(HumanTask.state == TaskState.READY, HumanTask.due_at.is_(None)))
         assert ready == 0  # no READY task carries the parked deadline
+
+
+def test_the_month_with_pauses_excused_and_counted(app, api):
+    from engine.reporting.pauses import clock_report
+
+    with time_machine.travel(sh(2026, 11, 23, 9, 0), tick=False) as clock:
+        paused = dispatched_ticket(api)
+        straight = dispatched_ticket(api)
+        clock.move_to(sh(2026, 11, 23, 14, 0))
+        pause(api, paused)
+        clock.move_to(sh(2026, 11, 24, 10, 0))
+        resume(api, paused)
+        clock.move_to(sh(2026, 11, 24, 11, 0))  # 720 working minutes after acceptance, 360 of them paused
+        api.complete("eng1", paused, "engineer", outcome="resolved", solution="已修复")
+        api.complete("eng1", straight, "engineer", outcome="resolved", solution="已修复")  # 720, never paused
+    with app.app_context():
+        report = clock_report(db.session, "resolution", start=sh(2026, 11, 1, 0, 0), end=sh(2026, 12, 1, 0, 0))
+    assert report == {"clocks": 2, "on_time_excused": 1, "on_time_counted": 0, "paused_clocks": 1,
+                      "paused_minutes": 360.0}
