@@ -240,3 +240,14 @@ def test_the_worker_reads_the_settings_an_admin_saved(app, api, smtp):
             assert outbox.send_due(sessionmaker(bind=db.engine))["sent"] == 1  # no settings passed: the saved ones
     [mail] = smtp.to("wang@example.cn")
     assert mail["From"] == "helpdesk@example.cn"
+
+
+def test_the_customer_hears_when_the_ticket_goes_to_tech_support(app, api):
+    number = api.new_ticket(email="wang@example.cn")["number"]
+    api.complete("agent1", number, "classify", category="network", impact="medium", urgency="medium")
+    api.complete("agent1", number, "online_fix", outcome="dispatch")
+    api.complete("pm1", number, "pm_assign", engineer="eng1")
+    api.complete("eng1", number, "engineer", outcome="escalate", solution="疑似硬件故障")
+    mails = rows(app, to_addr="wang@example.cn")
+    assert [m.kind for m in mails] == ["customer_accepted", "customer_escalated"]
+    assert "已转技术支持" in mails[1].body and number in mails[1].subject
