@@ -30,7 +30,7 @@ def test_init_deploys_and_creates_demo_users(desk):
     result = desk("init", "--demo")
     assert result.exit_code == 0, result.output
     assert "deployed service_desk v1" in result.output
-    assert "demo users: 9 created" in result.output
+    assert "demo users: 10 created" in result.output
     again = desk("init", "--demo")
     assert again.exit_code == 0 and "deployed" not in again.output  # nothing changed, nothing new
 

@@ -34,6 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .knowledge import pages as knowledge
     from .onsite import pages as onsite
     from .announcements import pages as announcements
+    from .calendars import pages as calendars  # issue 10
+    from .pauses import pages as pauses  # issue 10
+    from .roster import pages as roster  # issue 10
 
     database.init_app(app)
     errors.init_app(app)
@@ -47,4 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     for page in (customers, knowledge, onsite, announcements):  # issue 14
         app.register_blueprint(page.bp)
+    app.register_blueprint(calendars.bp)  # issue 10
+    app.register_blueprint(pauses.bp)  # issue 10
+    app.register_blueprint(roster.bp)  # issue 10
     return app

@@ -126,6 +126,9 @@ NAVIGATION = (
     ("customers", "customers.index", _l("Customers"), "user", ()),
     ("knowledge", "knowledge.index", _l("Knowledge base"), "book", ()),
     ("announcements", "announcements.index", _l("Announcements"), "bell", ()),
+    ("notifications", "notifications.templates", _l("Mail templates"), "bell", ("admin",)),  # issue 10
+    ("roster", "roster.index", _l("Duty roster"), "user", ()),  # issue 10
+    ("calendars", "calendars.index", _l("Calendar"), "clock", ("admin", "lead")),  # issue 10
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 

@@ -16,7 +16,7 @@ import click
 from sqlalchemy.orm import sessionmaker
 
 from engine.authoring import versions as process_versions
-from engine.desk import users
+from engine.desk import outbox, users, workdays
 from engine.errors import EngineError, InvalidDefinition
 from engine.runtime import definitions, timers
 
@@ -164,6 +164,8 @@ def worker(max_sleep: float) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo("timer worker running; Ctrl-C to stop")
+    outbox.start_thread(sessionmaker(bind=db.engine), stop)  # issue 10: mail goes out beside the timers
+    workdays.start_thread(sessionmaker(bind=db.engine), stop)  # issue 10: the admins' calendar, kept current
     timers.work(sessionmaker(bind=db.engine), stop, max_sleep=max_sleep)
 
 
@@ -174,6 +176,8 @@ def start_in_process_worker(app) -> threading.Event:
         factory = sessionmaker(bind=db.engine)
     thread = threading.Thread(target=timers.work, args=(factory, stop), name="desk-timers", daemon=True)
     thread.start()
+    outbox.start_thread(factory, stop)  # issue 10: the outbox sender, its own thread
+    workdays.start_thread(factory, stop)  # issue 10: the admins' calendar, kept current
     app.logger.warning("in-process timer worker started (pid %s)", os.getpid())
     return stop
 

@@ -97,6 +97,24 @@ _BY_NAME: dict[str, BusinessCalendar | None] = {
 #: The calendar names an SLA definition may use.
 CALENDARS: tuple[str, ...] = tuple(_BY_NAME)
 
+# Extra closed (False) and working (True) days on top of chinese_calendar, entered by
+# an admin (see ``workdays``): a company closure, a holiday list for a year the
+# package does not know yet. Set only through ``configure``.
+_extra_days: dict[date, bool] = {}
+
+
+def configure(*, business: BusinessCalendar | None = None, extra_days: dict[date, bool] | None = None) -> None:
+    """Replace the business hours and the extra days (None: the built-in ones) and forget cached days.
+
+    ``workdays.load`` calls this with what admins stored; every due time
+    computed afterwards in this process uses it.
+    """
+    global _extra_days
+    _BY_NAME["business"] = business or BUSINESS
+    _extra_days = dict(extra_days or {})
+    is_workday.cache_clear()
+    _working_period.cache_clear()
+
 
 @lru_cache(maxsize=4096)
 def is_workday(day: date) -> bool:
@@ -114,6 +132,8 @@ def is_workday(day: date) -> bool:
 
     Cached per date: the engine asks about the same few days for every ticket.
     """
+    if day in _extra_days:  # an admin's closed or working day (``workdays``) wins
+        return _extra_days[day]
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
@@ -121,8 +141,21 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
+def day_source(day: date) -> str:
+    """Where a day's status comes from: "admin" (an extra day), "package" (chinese_calendar) or "weekday"."""
+    if day in _extra_days:
+        return "admin"
+    try:
+        chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return "weekday"
+    return "package"
+
+
 @lru_cache(maxsize=None)
 def _warn_unknown_year(year: int) -> None:
+    if any(day.year == year for day in _extra_days):
+        return  # an admin entered this year's days by hand
     # Cached so the warning appears once per year per process, not per ticket.
     log.warning(
         "chinese_calendar has no holiday data for %d; treating Monday-Friday as "
@@ -212,6 +245,22 @@ def add_minutes(start: datetime, minutes: float, calendar: str | BusinessCalenda
                 remaining -= available
                 cursor = closes
         day += _ONE_DAY
+
+
+def is_working_time(at: datetime, calendar: str | BusinessCalendar = "business") -> bool:
+    """Whether ``at`` falls in a working period of ``calendar`` (always, for 24x7): in hours or out of hours."""
+    cal = _resolve(calendar)
+    if cal is None:
+        return True
+    moment = _as_utc(at, "at")
+    period = _working_period(cal, moment.astimezone(cal.tz).date())
+    return period is not None and period[0] <= moment < period[1]
+
+
+def closing_time(day: date) -> time:
+    """The business calendar's closing time on ``day`` (its season's), whether or not it is a working day."""
+    cal = _resolve("business")
+    return cal.closes_on(day)
 
 
 def working_minutes(start: datetime, end: datetime, calendar: str | BusinessCalendar) -> float:

@@ -31,6 +31,7 @@ ROLES = [
     ("tech_support", "技术支持", "Technical support"),
     ("process_owner", "流程管理员", "Process owner"),
     ("admin", "系统管理员", "Administrator"),
+    ("manager", "服务台经理", "Desk manager"),  # issue 10: the top of the escalation chain
 ]
 
 DEMO_USERS = [
@@ -43,6 +44,7 @@ DEMO_USERS = [
     ("ts1", "赵技术", ["tech_support"]),
     ("owner1", "周流程", ["process_owner"]),
     ("admin1", "管理员", ["admin"]),
+    ("mgr1", "吴主管", ["manager"]),
 ]
 
 # scrypt cost; tests lower it through ``set_hash_cost`` to keep fixtures fast.

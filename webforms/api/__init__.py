@@ -49,3 +49,4 @@ def json_body() -> dict:
 from . import definitions, openapi, tasks, tickets, tokens  # noqa: E402,F401  (routes)
 from . import reports  # noqa: E402,F401  (routes)
 from . import announcements, attachments, customers, knowledge, notes, onsite  # noqa: E402,F401  (issue 14)
+from . import pauses  # noqa: E402,F401  (issue 10)

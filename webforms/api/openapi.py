@@ -43,6 +43,8 @@ _OPERATIONS = [
     ("/api/onsite/{id}/sign", "post", "The customer signs (signer_name, signer_phone, signature PNG data URL)", None, "Onsite", 200, True),
     ("/api/announcements", "get", "Announcements valid now (all=1: every one)", None, "AnnouncementInfo", 200, True),
     ("/api/announcements", "post", "Publish an announcement with a validity period (lead, admin)", "AnnouncementInfo", "AnnouncementInfo", 201, True),
+    ("/api/tickets/{number}/pause", "post", "Pause (挂起) on a back-line step: the clocks a pause stops stand still; 409 when already paused", "PauseRequest", "TicketDetail", 200, True),
+    ("/api/tickets/{number}/resume", "post", "Resume: due times move by the paused working time, timers re-armed; 409 when not paused", None, "TicketDetail", 200, True),
 ]
 
 
@@ -58,7 +60,7 @@ def build_spec() -> dict:
     for name in ("Note", "NoteRequest", "AttachmentInfo", "CustomerRequest", "CustomerDetail", "CustomerPage",
                  "CustomerLink", "KbHit", "KbArticle", "Onsite", "AnnouncementInfo",  # issue 14: before what nests them
                  "TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
-                 "Version", "StartRequest", "Instance", "Report"):
+                 "Version", "StartRequest", "Instance", "Report", "PauseRequest"):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict] = {}
     for path, method, summary, request, response, status, secured in _OPERATIONS:

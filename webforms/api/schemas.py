@@ -90,6 +90,7 @@ class Clock(Schema):
     warned_at = fields.DateTime(allow_none=True)
     breached = fields.Boolean()
     breached_at = fields.DateTime(allow_none=True)
+    paused_seconds = fields.Integer()  # issue 10: working seconds spent paused (KPIs with/without pauses)
 
 
 class HistoryEntry(Schema):
@@ -410,3 +411,23 @@ class AnnouncementInfo(Schema):
     ends_at = fields.DateTime(allow_none=True)
     created_by = fields.String()
     created_at = fields.DateTime()
+
+
+# --- issue 10: pause / resume ---
+
+
+class PauseRequest(Schema):
+    reason = fields.String(required=True, metadata={"description": "why the ticket waits (customer, vendor …)"})
+
+
+class PauseEntry(Schema):
+    """One row of the pause ledger, as ``pauses.as_json`` gives it."""
+
+    from_ = fields.DateTime(data_key="from")
+    to = fields.DateTime(allow_none=True)
+    by = fields.String()
+    resumed_by = fields.String(allow_none=True)
+    reason = fields.String()
+    step = fields.String()
+    clocks = fields.List(fields.String())
+    paused_minutes = fields.Dict(keys=fields.String(), values=fields.Float())

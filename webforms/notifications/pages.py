@@ -1,15 +1,19 @@
-"""The bell in the top bar: SLA warnings and breaches for the desk lead, marked read when opened."""
+"""The bell in the top bar (marked read when opened), each user's notification choices, and the admins'
+mail templates and outbox."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.desk import audit
+from engine.desk import audit, notifications, outbox
+from engine.errors import Invalid, NotFound
+from engine.models import MailStatus, OutboxMail
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import safe_next
+from ..i18n import is_english, safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -45,3 +49,99 @@ def read():
         left = audit.notifications(db.session, staff().username, unread_only=True, limit=100)
         return render_template("notifications/_count.html", count=len(left))
     return redirect(safe_next(request.form.get("next"), url_for("notifications.index")))
+
+
+# --- issue 10: each user's choices, the admins' mail templates and the outbox ---
+
+
+def kind_label(kind: str) -> str:
+    names = notifications.KINDS.get(kind)
+    if names is None:
+        return kind
+    return names[1] if is_english() else names[0]
+
+
+@bp.app_context_processor
+def kind_labels() -> dict:
+    return {"notification_kind": kind_label}
+
+
+@bp.route("/preferences", methods=("GET", "POST"))
+@staff_required()
+def preferences():
+    """Which kinds of message this user wants in the bell and by e-mail."""
+    username = staff().username
+    if request.method == "POST":
+        choices = {
+            kind: {"in_app": request.form.get(f"{kind}.in_app") == "on", "email": request.form.get(f"{kind}.email") == "on"}
+            for kind in notifications.STAFF_KINDS
+        }
+        notifications.set_preferences(db.session, username, choices)
+        db.session.commit()
+        flash(_("Your notification settings are saved."), "success")
+        return redirect(url_for("notifications.preferences"))
+    return render_template("notifications/preferences.html", choices=notifications.preferences(db.session, username),
+                           email=staff().email)
+
+
+@bp.get("/templates")
+@staff_required("admin")
+def templates():
+    rows = [(kind, *notifications.template(db.session, kind)) for kind in notifications.KINDS]
+    return render_template("notifications/templates.html", rows=rows)
+
+
+@bp.route("/templates/<kind>", methods=("GET", "POST"))
+@staff_required("admin")
+def edit_template(kind: str):
+    if kind not in notifications.KINDS:
+        raise NotFound(f"未知的通知类型 / unknown kind {kind}")
+    subject, body, edited = notifications.template(db.session, kind)
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        if request.form.get("action") == "reset":
+            notifications.reset_template(db.session, kind)
+            db.session.commit()
+            flash(_("The built-in wording is back."), "success")
+            return redirect(url_for("notifications.edit_template", kind=kind))
+        subject, body = request.form.get("subject", ""), request.form.get("body", "")
+        try:
+            notifications.save_template(db.session, kind, subject, body, user=staff())
+        except Invalid as exc:
+            db.session.rollback()
+            errors, status = exc.fields or {}, 422
+        else:
+            db.session.commit()
+            flash(_("The template is saved."), "success")
+            return redirect(url_for("notifications.templates"))
+    preview = None
+    if not errors:
+        preview = notifications.render_text(subject, body, notifications.sample_context())
+    return render_template("notifications/template_edit.html", kind=kind, subject=subject, body=body, edited=edited,
+                           errors=errors, preview=preview,
+                           variables=["{{ %s }}" % key for key in notifications.sample_context()]), status
+
+
+@bp.route("/outbox", methods=("GET", "POST"))
+@staff_required("admin")
+def outbox_list():
+    """The latest outgoing mails, filtered by status in SQL (failed ones say why), and the SMTP server."""
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            outbox.save_settings(db.session, request.form.to_dict(), user=staff())
+        except Invalid as exc:
+            db.session.rollback()
+            errors = exc.fields or {}
+        else:
+            db.session.commit()
+            flash(_("The mail settings are saved."), "success")
+            return redirect(url_for("notifications.outbox_list"))
+    status_filter = request.args.get("status") or None
+    stmt = db.select(OutboxMail).order_by(OutboxMail.id.desc()).limit(200)
+    if status_filter:
+        stmt = stmt.where(OutboxMail.status == status_filter)
+    return render_template("notifications/outbox.html", rows=db.session.scalars(stmt).all(), status=status_filter,
+                           statuses=list(MailStatus), settings=outbox.current_settings(db.session),
+                           form=request.form if errors else None, errors=errors), 422 if errors else 200

@@ -89,6 +89,8 @@ ACTION_NAMES = {
     "onsite_update": _l("On-site record corrected"),
     "onsite_signed": _l("Signed by the customer"),
     "onsite_backup_confirmed": _l("Backup confirmed by the customer"),
+    "pause": _l("Paused"),  # issue 10
+    "resume": _l("Resumed"),
 }
 # the record's fields in the order a reader expects; labels for those the forms do not name
 FIELD_LABELS = {
