@@ -138,7 +138,8 @@ def intake_form(defs: list[FieldDef], formdata=None):
     cls = taskforms.form_class(defs, radios=RADIOS)
     if formdata is not None:
         return cls(formdata=formdata)
-    return cls(formdata=None, data=taskforms.initial_values(defs, {"channel": "phone"}))
+    # a call is the usual channel; initial_values shows only the diagram's defaults, so say it here
+    return cls(formdata=None, data={taskforms.PREFIX + "channel": "phone", **taskforms.initial_values(defs, {})})
 
 
 def intake_groups(form) -> list[tuple[str, list]]:
