@@ -161,6 +161,26 @@ def test_a_24x7_pause_over_a_weekend_counts_every_minute(app, api):
     assert at(sla["due_at"]) == sh(2026, 11, 30, 12, 0)  # Fri 20:00 + 64 h
 
 
+def test_a_p1_pause_holds_the_emergency_close_clock_and_never_the_timely_one(app, api):
+    """Merge of issues 8 and 10: issue 8's emergency close clock stops for a pause (wall clock, 60 min);
+    timely handling already stopped at the hand-off, before the back-line step the pause is on."""
+    with time_machine.travel(sh(2026, 11, 23, 9, 0), tick=False) as clock:
+        number = dispatched_ticket(api, impact="high", urgency="high")
+        assert api.ticket(number)["priority"] == "P1"
+        clock.move_to(sh(2026, 11, 23, 9, 10))
+        assert pause(api, number).status_code == 200
+        ticket = api.ticket(number)
+        assert sorted(ticket["pauses"][0]["clocks"]) == ["emergency_close", "resolution"]
+        assert ticket["sla"]["timely"]["stopped_at"] is not None
+        clock.move_to(sh(2026, 11, 23, 11, 0))  # both 60-minute clocks would be late by now
+        assert run_worker(app) == 0  # held clocks wake nobody
+        held = api.ticket(number)["sla"]["emergency_close"]
+        assert held["breached"] is False and held["warned_at"] is None
+        sla = resume(api, number).get_json()["sla"]["emergency_close"]
+    assert sla["paused_seconds"] == 110 * 60
+    assert at(sla["due_at"]) == sh(2026, 11, 23, 11, 50) and sla["breached"] is False
+
+
 def test_finishing_the_step_while_paused_ends_the_pause(app, api):
     with time_machine.travel(sh(2026, 11, 23, 9, 0), tick=False) as clock:
         number = dispatched_ticket(api)
