@@ -266,6 +266,7 @@ class Ticket(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"), index=True)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"), index=True)
+    on_duty: Mapped[str | None] = mapped_column(String(200))  # issue 10: who was on duty when it came in
 
     instance: Mapped[ProcessInstance | None] = relationship()
     clocks: Mapped[list[SlaClock]] = relationship(
@@ -302,6 +303,8 @@ class SlaClock(Base):
     warned_at: Mapped[datetime | None]
     breached: Mapped[bool] = mapped_column(Boolean, default=False)
     breached_at: Mapped[datetime | None]
+    # issue 10: working seconds (in this clock's calendar) spent paused; KPIs with or without pauses
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
 
     ticket: Mapped[Ticket] = relationship(back_populates="clocks")
 
@@ -536,113 +539,6 @@ class ServiceContract(Base):
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
     notes: Mapped[str] = mapped_column(Text, default="")
-
-
-# --- issue 10: outbox mail, mail templates, notification preferences ---
-
-
-class MailStatus(enum.StrEnum):
-    PENDING = "pending"  # waiting for its next attempt
-    SENDING = "sending"  # claimed by a worker, SMTP under way
-    SENT = "sent"
-    FAILED = "failed"  # given up: too many attempts, or interrupted mid-send (never re-sent)
-
-
-class OutboxMail(Base):
-    """One e-mail, written in the same transaction as the change that causes it.
-
-    The worker claims due rows, sends them over SMTP outside any lock and marks
-    them sent; a failure moves ``next_attempt_at`` back by a growing delay.
-    """
-
-    __tablename__ = "outbox_mail"
-    __table_args__ = (Index("ix_outbox_mail_status_next", "status", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    to_addr: Mapped[str] = mapped_column(String(200))
-    username: Mapped[str | None] = mapped_column(String(80))  # staff recipient; None for a customer
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default=MailStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=now)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=now)
-    claimed_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-
-class MailTemplate(Base):
-    """An admin's wording for one kind of message; kinds without a row use the built-in text."""
-
-    __tablename__ = "mail_template"
-
-    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    updated_by: Mapped[str] = mapped_column(String(80), default="")
-    updated_at: Mapped[datetime] = mapped_column(default=now)
-
-
-class NotificationPreference(Base):
-    """What one staff member wants of one kind of message; no row means both channels on."""
-
-    __tablename__ = "notification_preference"
-
-    username: Mapped[str] = mapped_column(String(80), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
-    in_app: Mapped[bool] = mapped_column(Boolean, default=True)
-    email: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class SlaEscalation(Base):
-    """One warning or breach of one clock of one ticket, and whom it reached.
-
-    The unique key is what makes each level fire exactly once, whichever worker
-    or request notices it first.
-    """
-
-    __tablename__ = "sla_escalation"
-    __table_args__ = (UniqueConstraint("ticket_id", "clock", "level"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
-    clock: Mapped[str] = mapped_column(String(30))
-    level: Mapped[str] = mapped_column(String(20))  # warning / breach
-    at: Mapped[datetime] = mapped_column(default=now)
-    recipients: Mapped[list] = mapped_column(JSON, default=list)
-
-
-# --- issue 10: the admins' calendar (working hours per season, extra closed/working days) ---
-
-
-class WorkingHours(Base):
-    """The business calendar's opening hours per season; no row means the built-in 08:00–17:30/18:00."""
-
-    __tablename__ = "working_hours"
-
-    calendar: Mapped[str] = mapped_column(String(20), primary_key=True)
-    opens: Mapped[str] = mapped_column(String(5))  # "08:00", local time
-    summer_closes: Mapped[str] = mapped_column(String(5))
-    winter_closes: Mapped[str] = mapped_column(String(5))
-    summer_start: Mapped[str] = mapped_column(String(5))  # "05-01", month-day
-    summer_end: Mapped[str] = mapped_column(String(5))
-    updated_by: Mapped[str] = mapped_column(String(80), default="")
-    updated_at: Mapped[datetime] = mapped_column(default=now)
-
-
-class CalendarDay(Base):
-    """A day an admin declares closed or working, over the Chinese holiday calendar."""
-
-    __tablename__ = "calendar_day"
-
-    day: Mapped[date] = mapped_column(primary_key=True)
-    working: Mapped[bool] = mapped_column(Boolean)
-    note: Mapped[str] = mapped_column(String(120), default="")
-    updated_by: Mapped[str] = mapped_column(String(80), default="")
-    updated_at: Mapped[datetime] = mapped_column(default=now)
 
 
 # --- issue 14: knowledge base ---
@@ -923,3 +819,214 @@ class CustomerAccount(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- issue 10: outbox mail, mail templates, notification preferences ---
+
+
+class MailStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
+    SENDING = "sending"  # claimed by a worker, SMTP under way
+    SENT = "sent"
+    FAILED = "failed"  # given up: too many attempts, or interrupted mid-send (never re-sent)
+
+
+class OutboxMail(Base):
+    """One e-mail, written in the same transaction as the change that causes it.
+
+    The worker claims due rows, sends them over SMTP outside any lock and marks
+    them sent; a failure moves ``next_attempt_at`` back by a growing delay.
+    """
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_mail_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_addr: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(80))  # staff recipient; None for a customer
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=MailStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=now)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MailTemplate(Base):
+    """An admin's wording for one kind of message; kinds without a row use the built-in text."""
+
+    __tablename__ = "mail_template"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class MailSettings(Base):
+    """The SMTP server an admin entered on the outbox page; when it names no host, the environment's is used."""
+
+    __tablename__ = "mail_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # one row, id 1
+    host: Mapped[str] = mapped_column(String(200), default="")
+    port: Mapped[int] = mapped_column(Integer, default=25)
+    tls: Mapped[str] = mapped_column(String(10), default="")  # "", "starttls", "ssl"
+    sender: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class NotificationPreference(Base):
+    """What one staff member wants of one kind of message; no row means both channels on."""
+
+    __tablename__ = "notification_preference"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SlaEscalation(Base):
+    """One warning or breach of one clock of one ticket, and whom it reached.
+
+    The unique key is what makes each level fire exactly once, whichever worker
+    or request notices it first.
+    """
+
+    __tablename__ = "sla_escalation"
+    __table_args__ = (UniqueConstraint("ticket_id", "clock", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    clock: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str] = mapped_column(String(20))  # warning / breach
+    at: Mapped[datetime] = mapped_column(default=now)
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+
+
+# --- issue 10: the admins' calendar (working hours per season, extra closed/working days) ---
+
+
+class WorkingHours(Base):
+    """The business calendar's opening hours per season; no row means the built-in 08:00–17:30/18:00."""
+
+    __tablename__ = "working_hours"
+
+    calendar: Mapped[str] = mapped_column(String(20), primary_key=True)
+    opens: Mapped[str] = mapped_column(String(5))  # "08:00", local time
+    summer_closes: Mapped[str] = mapped_column(String(5))
+    winter_closes: Mapped[str] = mapped_column(String(5))
+    summer_start: Mapped[str] = mapped_column(String(5))  # "05-01", month-day
+    summer_end: Mapped[str] = mapped_column(String(5))
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class CalendarDay(Base):
+    """A day an admin declares closed or working, over the Chinese holiday calendar."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(120), default="")
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- issue 10: the pause ledger (挂起) and which clocks a pause stops ---
+
+
+class TicketPause(Base):
+    """One pause of one ticket: from, to, by whom, why, which clocks it stopped and for how long.
+
+    ``paused_minutes`` holds, per clock, the working minutes of that clock's
+    calendar between ``started_at`` and ``ended_at`` (by how much its due moved).
+    """
+
+    __tablename__ = "ticket_pause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(120), default="")  # the back-line step it was paused on
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(80))
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(80))
+    clocks: Mapped[list] = mapped_column(JSON, default=list)
+    paused_minutes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class PauseRule(Base):
+    """Whether a pause stops one SLA clock; clocks without a row use ``pauses.DEFAULT_STOPPED``."""
+
+    __tablename__ = "sla_pause_rule"
+
+    clock: Mapped[str] = mapped_column(String(30), primary_key=True)
+    stops: Mapped[bool] = mapped_column(Boolean)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- issue 10: the duty roster (值班表) ---
+
+
+class DutyShift(Base):
+    """A shift of the rota: 白班 08:00–close, 夜班 close–08:00, 全天 00:00–24:00 …
+
+    ``starts``/``ends`` are local "HH:MM" times, or "close" for the business
+    calendar's closing time that day (17:30 in summer, 18:00 in winter); a shift
+    that ends at or before it starts runs into the next day.
+    """
+
+    __tablename__ = "duty_shift"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    starts: Mapped[str] = mapped_column(String(5))
+    ends: Mapped[str] = mapped_column(String(5))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DutyAssignment(Base):
+    """One person on one shift of one day; ``rostered`` keeps who was planned when a swap (顶岗) changed it."""
+
+    __tablename__ = "duty_assignment"
+    __table_args__ = (UniqueConstraint("day", "shift_code", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    shift_code: Mapped[str] = mapped_column(ForeignKey("duty_shift.code", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(80))
+    rostered: Mapped[str | None] = mapped_column(String(80))
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+
+    shift: Mapped[DutyShift] = relationship(lazy="joined")
+
+
+class DutySwap(Base):
+    """A request that someone else takes a shift (顶岗), approved or refused by a lead."""
+
+    __tablename__ = "duty_swap"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("duty_assignment.id", ondelete="CASCADE"), index=True)
+    from_user: Mapped[str] = mapped_column(String(80))
+    to_user: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="requested")  # requested / approved / refused
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(default=now)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+
+    assignment: Mapped[DutyAssignment] = relationship(lazy="joined")

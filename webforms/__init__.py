@@ -44,6 +44,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .announcements import pages as announcements
     from .portal import pages as portal  # issue 15: the customer portal
     from .channels import pages as channels  # issue 15: what the channels received
+    from .pauses import pages as pauses  # issue 10
+    from .roster import pages as roster  # issue 10
 
     database.init_app(app)
     errors.init_app(app)
@@ -60,4 +62,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(page.bp)
     app.register_blueprint(portal.bp)  # issue 15
     app.register_blueprint(channels.bp)  # issue 15
+    app.register_blueprint(pauses.bp)  # issue 10
+    app.register_blueprint(roster.bp)  # issue 10
     return app

@@ -133,6 +133,7 @@ NAVIGATION = (
     ("notifications", "notifications.templates", _l("Mail templates"), "bell", ("admin",)),  # issue 10
     ("calendars", "calendars.index", _l("Calendar"), "clock", ("admin", "lead")),  # issue 10
     ("channels", "channels.index", _l("Channels"), "inbox", ("agent", "lead", "admin")),  # issue 15
+    ("roster", "roster.index", _l("Duty roster"), "user", ()),  # issue 10
 )
 SECTIONS = {"tasks": "inbox", "tickets.new": "new", "tickets.create": "new"}
 

@@ -247,6 +247,22 @@ def add_minutes(start: datetime, minutes: float, calendar: str | BusinessCalenda
         day += _ONE_DAY
 
 
+def is_working_time(at: datetime, calendar: str | BusinessCalendar = "business") -> bool:
+    """Whether ``at`` falls in a working period of ``calendar`` (always, for 24x7): in hours or out of hours."""
+    cal = _resolve(calendar)
+    if cal is None:
+        return True
+    moment = _as_utc(at, "at")
+    period = _working_period(cal, moment.astimezone(cal.tz).date())
+    return period is not None and period[0] <= moment < period[1]
+
+
+def closing_time(day: date) -> time:
+    """The business calendar's closing time on ``day`` (its season's), whether or not it is a working day."""
+    cal = _resolve("business")
+    return cal.closes_on(day)
+
+
 def working_minutes(start: datetime, end: datetime, calendar: str | BusinessCalendar) -> float:
     """Working minutes of ``calendar`` between ``start`` and ``end``; 0 if ``end <= start``.
 

@@ -32,8 +32,26 @@ recorded and notified once. :func:`next_check` tells the write path when the
 next warning or breach falls due, so the timer worker wakes the instance then,
 whether or not the diagram has a boundary timer for that clock.
 
-Pauses (issue 10) fit in :func:`_target`: the due time is ``start + minutes`` in the
-clock's calendar, to which paused intervals can be added.
+Pauses (issue 10, the ledger in ``desk.pauses``): a pause stops the clocks its
+``TicketPause.clocks`` lists (those the pause rules stop that were running when it
+began: resolution and emergency_close by default). While a pause is open such a
+clock stands still — it is judged, warned and woken as of the pause's start —
+and every finished pause moves its due and warning times by the paused time
+measured in the clock's own calendar (a night on business hours costs nothing):
+``due = start + (minutes + paused minutes)``, and ``paused_seconds`` holds that
+paused time, so KPIs can be read with and without pauses. ``timely`` is wall clock
+(001 §7.4) and stops at the hand-off to the back line, before any step a pause is
+allowed on, so no pause ever stops it; should an admin list it anyway, its paused
+time is wall-clock time.
+
+故障升级 (issue 10, ``runtime.escalating``): when the priority is raised on a breach,
+the clocks that had already stopped and the one that breached keep their targets
+(``sla_kept`` in the process data: minutes and calendar per clock); the running
+ones are re-planned from their own start with the new priority's targets.
+
+Notifications of warnings and breaches go up the escalation chain once per clock
+per ticket (``desk.notifications.after_step`` → ``desk.escalation``), for every
+clock here, the new ones included.
 """
 
 from __future__ import annotations
@@ -43,11 +61,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import SlaClock, Ticket
+from ..models import SlaClock, Ticket, TicketPause
 from . import audit
-from .calendars import add_minutes
+from .calendars import CALENDARS, add_minutes, working_minutes
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 WALL_CLOCK = "24x7"
@@ -130,16 +149,42 @@ def _target(start: datetime, minutes: float, calendar: str) -> datetime:
     return add_minutes(start, minutes, calendar)
 
 
+def _pause_calendar(calendar: str) -> str:
+    return calendar if calendar in CALENDARS else WALL_CLOCK
+
+
+def held(session: Session, ticket: Ticket) -> dict[str, datetime]:
+    """The clocks an open pause holds still, each with the moment it stopped them."""
+    if ticket.id is None:
+        return {}
+    pause = session.scalars(
+        select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))
+    ).first()
+    return {name: pause.started_at for name in pause.clocks or []} if pause is not None else {}
+
+
+def _paused_minutes(pauses: list[TicketPause], name: str, calendar: str) -> float:
+    """Working minutes of the clock's calendar that finished pauses of this clock took."""
+    cal = _pause_calendar(calendar)
+    return sum(working_minutes(p.started_at, p.ended_at, cal) for p in pauses if name in (p.clocks or []))
+
+
 def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor: str) -> None:
     """Bring every clock of the ticket up to date with its timestamps and judge it at ``at``.
 
     A clock exists once it has a start and a target; a clock that no longer
     applies (a ticket reclassified from P1) keeps its row but is stopped.
     """
+    kept = data.get("sla_kept") if isinstance(data.get("sla_kept"), dict) else {}
+    finished_pauses = list(session.scalars(
+        select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_not(None))
+    )) if ticket.id is not None else []
+    holding = held(session, ticket)
     for rule in RULES:
         clock = ticket.clock(rule.name)
         start = rule.start(ticket)
-        minutes = rule.minutes(ticket, data)
+        keep = kept.get(rule.name) if isinstance(kept.get(rule.name), dict) else None
+        minutes = _minutes(keep, "minutes") if keep else rule.minutes(ticket, data)
         if start is None or minutes is None:
             if clock is not None and clock.stopped_at is None and rule.name == "emergency_close":
                 clock.stopped_at = at  # no longer an emergency: nothing left to measure
@@ -147,19 +192,25 @@ def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor
         if clock is None:
             clock = SlaClock(name=rule.name)
             ticket.clocks.append(clock)
-        calendar = rule.calendar(ticket, data)
+        calendar = str(keep.get("calendar") or WALL_CLOCK) if keep else rule.calendar(ticket, data)
+        paused = _paused_minutes(finished_pauses, rule.name, calendar) if finished_pauses else 0.0
         clock.minutes = round(minutes)
         clock.calendar = calendar
         clock.started_at = start
-        clock.due_at = _target(start, minutes, calendar)
-        clock.warn_at = _target(start, minutes * WARN_AT, calendar)
+        clock.paused_seconds = round(paused * 60)
+        clock.due_at = _target(start, minutes + paused, calendar)
+        clock.warn_at = _target(start, minutes * WARN_AT + paused, calendar)
         stop = rule.stop(ticket)
         clock.stopped_at = stop if stop is not None and stop >= start else (start if stop is not None else None)
-        judge(session, ticket, clock, rule, at=at, actor=actor)
+        judge(session, ticket, clock, rule, at=holding.get(rule.name) or at, actor=actor)
 
 
 def judge(session: Session, ticket: Ticket, clock: SlaClock, rule: Rule, *, at: datetime, actor: str) -> None:
-    """Set the breach flag from the clock's end (its stop, or ``at`` while running); warn once."""
+    """Set the breach flag from the clock's end (its stop, or ``at`` while running); warn once.
+
+    ``at`` is the moment the clock has run to: now, or the start of the pause holding it.
+    The escalation chain hears of each warning and breach once (``notifications.after_step``).
+    """
     end = clock.stopped_at or at
     breached = rule.late(end, clock.due_at)
     if breached and not clock.breached:
@@ -177,12 +228,14 @@ def judge(session: Session, ticket: Ticket, clock: SlaClock, rule: Rule, *, at: 
                      name=clock.name, data={"sla": clock.name, "due_at": _iso(clock.due_at)})
 
 
-def next_check(ticket: Ticket) -> datetime | None:
-    """When a running clock of this ticket next warns or breaches, or None."""
+def next_check(ticket: Ticket, held: dict | None = None) -> datetime | None:
+    """When a running clock of this ticket next warns or breaches, or None; clocks a pause holds wait."""
     moments = []
     for clock in ticket.clocks:
         rule = BY_NAME.get(clock.name)
         if rule is None or clock.stopped_at is not None or clock.due_at is None or clock.breached:
+            continue
+        if held and clock.name in held:
             continue
         if clock.warned_at is None and clock.warn_at is not None:
             moments.append(clock.warn_at)

@@ -268,6 +268,8 @@ def notify_customer(session: Session, ticket: Ticket, kind: str, extra: dict | N
 def snapshot(ticket: Ticket) -> dict:
     """The parts of a ticket whose change someone should hear about, before a step."""
     return {
+        # never projected yet: the step that registered it
+        "new": not ticket.stage and (ticket.status or TicketStatus.OPEN) == TicketStatus.OPEN and not ticket.priority,
         "stage": set(filter(None, (ticket.stage or "").split(","))),
         "status": ticket.status or TicketStatus.OPEN,
         "assignee": ticket.assignee,
@@ -276,15 +278,19 @@ def snapshot(ticket: Ticket) -> dict:
     }
 
 
-def after_step(session: Session, ticket: Ticket, before: dict, *, ready_tasks: list[HumanTask]) -> None:
-    """Messages for what the step changed: acceptance, assignment, escalation, resolution, closure, SLAs."""
+def after_step(session: Session, ticket: Ticket, before: dict, *, ready_tasks: list[HumanTask],
+               since: datetime) -> None:
+    """Messages for what the step changed: acceptance, assignment, escalation, resolution, closure, SLAs.
+
+    A task is announced to its assignee when it was created by this step (``created_at >= since``).
+    """
     stage = set(filter(None, (ticket.stage or "").split(",")))
     context = ticket_context(ticket)
-    if not before["stage"] and before["status"] == TicketStatus.OPEN and before["priority"] == "" and stage:
+    if before["new"] and stage:
         notify_customer(session, ticket, "customer_accepted")
-    if ticket.assignee and ticket.assignee != before["assignee"]:
-        task = next((t for t in ready_tasks if t.assignee == ticket.assignee), None)
-        notify_staff(session, ticket.assignee, "assigned", {**context, "task": task.name if task else ""}, ticket=ticket)
+    for task in ready_tasks:
+        if task.assignee and task.created_at >= since:
+            notify_staff(session, task.assignee, "assigned", {**context, "task": task.name}, ticket=ticket)
     if _raised(before["priority"], ticket.priority):
         notify_customer(session, ticket, "customer_escalated", {"reason": f"优先级由 {before['priority']} 提升为 {ticket.priority}"})
     for bpmn_id in sorted(stage - before["stage"]):

@@ -16,10 +16,11 @@ SENDING by a worker killed mid-send is *not* retried (the mail may have gone
 out); after ``STALE_AFTER`` it is marked FAILED with that reason for a person
 to look at.
 
-Settings come from the environment: ``DESK_SMTP_HOST`` (no host: mail stays
-queued), ``DESK_SMTP_PORT`` (25), ``DESK_SMTP_TLS`` (``starttls``, ``ssl`` or
-off; ``1``/``true`` mean starttls), ``DESK_MAIL_FROM``, and optionally
-``DESK_SMTP_USER`` / ``DESK_SMTP_PASSWORD``.
+Settings come from the outbox page (``mail_settings``, when it names a host) or
+else from the environment: ``DESK_SMTP_HOST`` (no host: mail stays queued),
+``DESK_SMTP_PORT`` (25), ``DESK_SMTP_TLS`` (``starttls``, ``ssl`` or off;
+``1``/``true`` mean starttls), ``DESK_MAIL_FROM``, and optionally
+``DESK_SMTP_USER`` / ``DESK_SMTP_PASSWORD`` (never stored in the database).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..models import MailStatus, OutboxMail
+from ..errors import Invalid
+from ..models import MailSettings, MailStatus, OutboxMail
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,43 @@ class SmtpSettings:
             user=env.get("DESK_SMTP_USER") or "",
             password=env.get("DESK_SMTP_PASSWORD") or "",
         )
+
+
+def current_settings(session: Session, env: dict | None = None) -> SmtpSettings:
+    """The admin's SMTP settings when they name a host, else the environment's (``DESK_SMTP_*``)."""
+    from_env = SmtpSettings.from_env(env)
+    row = session.get(MailSettings, 1)
+    if row is None or not row.host:
+        return from_env
+    return SmtpSettings(host=row.host, port=row.port, tls=row.tls, sender=row.sender or from_env.sender,
+                        user=from_env.user, password=from_env.password)
+
+
+def save_settings(session: Session, values: dict, *, user) -> MailSettings:
+    """Store the SMTP server from the outbox page; an empty host means "use the environment"."""
+    host = (values.get("host") or "").strip()
+    tls = (values.get("tls") or "").strip().lower()
+    sender = (values.get("sender") or "").strip()
+    fields: dict[str, list[str]] = {}
+    try:
+        port = int(values.get("port") or (465 if tls == "ssl" else 25))
+        if not 0 < port < 65536:
+            raise ValueError
+    except (TypeError, ValueError):
+        fields["port"] = ["端口应为 1–65535 / a port 1–65535"]
+        port = 25
+    if tls not in ("", "starttls", "ssl"):
+        fields["tls"] = ["应为 starttls、ssl 或留空 / starttls, ssl or empty"]
+    if sender and "@" not in sender:
+        fields["sender"] = ["应为邮箱地址 / an e-mail address"]
+    if fields:
+        raise Invalid("邮件设置有误 / the mail settings have errors", fields=fields)
+    row = session.get(MailSettings, 1) or MailSettings(id=1)
+    row.host, row.port, row.tls, row.sender = host, port, tls, sender
+    row.updated_by, row.updated_at = user.username, now()
+    session.add(row)
+    session.flush()
+    return row
 
 
 def backoff(attempts: int) -> timedelta:
@@ -154,11 +193,11 @@ def deliver(mails: list[EmailMessage], settings: SmtpSettings) -> list[str | Non
 
 def send_due(session_factory: Callable[[], Session], settings: SmtpSettings | None = None) -> dict[str, int]:
     """One round: claim, send, record. Returns counts {sent, retry, failed}."""
-    settings = settings or SmtpSettings.from_env()
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    if not settings.host:
-        return counts
     with session_factory() as session, session.begin():
+        settings = settings or current_settings(session)
+        if not settings.host:
+            return counts
         counts["failed"] += give_up_stale(session)
         rows = claim(session)
         batch = [(row.id, row.attempts, message(row, settings)) for row in rows]
@@ -192,8 +231,10 @@ def seconds_until_next(session: Session, max_sleep: float) -> float:
 
 def work(session_factory: Callable[[], Session], stop: threading.Event, *, max_sleep: float = 2.0,
          settings: SmtpSettings | None = None) -> None:
-    """The sender loop, beside the timer loop: send what is due, sleep until the next (≤ max_sleep)."""
-    settings = settings or SmtpSettings.from_env()
+    """The sender loop, beside the timer loop: send what is due, sleep until the next (≤ max_sleep).
+
+    Without ``settings`` each round reads the current ones (the outbox page, else the environment).
+    """
     while not stop.is_set():
         try:
             send_due(session_factory, settings)

@@ -184,9 +184,9 @@ def _project_moments(ticket: Ticket, data: dict, *, actor: str, finished: bool, 
     ticket.closed_at = parse_time(data.get("closed_at")) or ticket.closed_at or (at if finished else None)
 
 
-def next_check(ticket: Ticket) -> datetime | None:
-    """When this ticket's SLA clocks next need a look (a warning or breach falls due)."""
-    return clocks.next_check(ticket)
+def next_check(session: Session, ticket: Ticket) -> datetime | None:
+    """When this ticket's SLA clocks next need a look (a warning or breach falls due; paused clocks wait)."""
+    return clocks.next_check(ticket, clocks.held(session, ticket))
 
 
 def get_by_number(session: Session, number: str) -> Ticket:

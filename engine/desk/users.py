@@ -44,7 +44,7 @@ DEMO_USERS = [
     ("ts1", "赵技术", ["tech_support"]),
     ("owner1", "周流程", ["process_owner"]),
     ("admin1", "管理员", ["admin"]),
-    ("mgr1", "孙经理", ["manager"]),
+    ("mgr1", "吴主管", ["manager"]),
 ]
 
 # scrypt cost; tests lower it through ``set_hash_cost`` to keep fixtures fast.

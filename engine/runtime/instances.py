@@ -23,10 +23,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager
 
 from ..clock import now
-from ..desk import audit, customers, notifications, tickets
+from ..desk import audit, customers, notifications, pauses, roster, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import HumanTask, InstanceStatus, PathStep, ProcessInstance, TaskState, Ticket, User
-from . import archive, definitions, forms, sandbox, tasks
+from . import archive, definitions, escalating, forms, sandbox, tasks
 from .serialization import dump_state, load_workflow
 
 DESK_PROCESS = "service_desk"
@@ -182,19 +182,26 @@ def save(
     ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket, continued_by=continued_by)
     if ticket is not None:
         before = notifications.snapshot(ticket)
-        tickets.project(
-            session,
-            ticket,
-            current_data(workflow),
-            ready_tasks=ready_rows,
-            finished=workflow.completed,
-            actor=actor,
-            sla_events=sla_events,
-        )
+        roster.route(session, ticket, ready_rows, first=before["new"], since=at)  # out of hours: the on-duty person
+        data = current_data(workflow)
+        tickets.project(session, ticket, data, ready_tasks=ready_rows, finished=workflow.completed, actor=actor,
+                        sla_events=sla_events)
+        raised = None if workflow.completed else escalating.raise_on_breach(workflow, ticket, data)
+        if raised:  # 故障升级: project again on the new targets, move the diagram's timers, save that state
+            tickets.project(session, ticket, current_data(workflow), ready_tasks=ready_rows, finished=False,
+                            actor=actor, sla_events=[])
+            escalating.rearm(workflow, ticket)
+            instance.state = dump_state(workflow)
+            _remember(instance, workflow)
+            instance.next_timer_at = next_timer_at(workflow)
+            ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
         if not workflow.completed:
             # the ticket's clocks warn and breach on time even where the diagram has no timer for them
-            instance.next_timer_at = _earliest(instance.next_timer_at, tickets.next_check(ticket))
-        notifications.after_step(session, ticket, before, ready_tasks=ready_rows)
+            instance.next_timer_at = _earliest(instance.next_timer_at, tickets.next_check(session, ticket))
+        notifications.after_step(session, ticket, before, ready_tasks=ready_rows, since=at)
+        if raised:
+            audit.record(session, "priority_raised", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
+                         name=raised, data={"from": before["priority"], "to": raised})
     elif sla_events:
         for name, level in sla_events:
             audit.record(session, f"sla_{level}", actor=actor, instance_id=instance.id, name=name, data={"sla": name})
@@ -370,6 +377,8 @@ def _complete(
         raise Conflict("该任务已不在待办状态 / task is no longer ready")
     defs = forms.field_defs(getattr(task.task_spec, "form", None))
     values = forms.validate(session, defs, sandbox.strip_reserved(data or {}))
+    if row.ticket_id is not None:  # a step done on a paused ticket ends the pause first (issue 10)
+        pauses.resume_open(session, session.get(Ticket, row.ticket_id), workflow, actor=user.username)
     task.data.update(values)
     task.run()
     at = now()

@@ -211,3 +211,43 @@ def test_settings_from_the_environment():
                                                                              "desk@example.cn")
     assert outbox.SmtpSettings.from_env({"DESK_SMTP_TLS": "ssl"}).port == 465
     assert outbox.SmtpSettings.from_env({}).host == ""
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not __import__("conftest").ON_POSTGRES, reason="SKIP LOCKED needs PostgreSQL")
+def test_two_workers_never_claim_the_same_mail(app, api):
+    for n in range(3):
+        api.new_ticket(email=f"c{n}@example.cn")
+    with app.app_context():
+        factory = sessionmaker(bind=db.engine)
+        with factory() as first, first.begin():
+            taken = {m.id for m in outbox.claim(first, limit=2)}  # held, uncommitted: a worker mid-claim
+            with factory() as second, second.begin():
+                other = {m.id for m in outbox.claim(second, limit=10)}
+            assert len(taken) == 2 and len(other) == 1 and taken.isdisjoint(other)
+
+
+def test_the_worker_reads_the_settings_an_admin_saved(app, api, smtp):
+    from engine.desk import users
+
+    with app.app_context():
+        outbox.save_settings(db.session, {"host": "127.0.0.1", "port": str(smtp.settings.port), "tls": "",
+                                          "sender": "helpdesk@example.cn"}, user=users.get_user(db.session, "admin1"))
+        db.session.commit()
+    with time_machine.travel(T0, tick=False):
+        api.new_ticket(email="wang@example.cn")
+        with app.app_context():
+            assert outbox.send_due(sessionmaker(bind=db.engine))["sent"] == 1  # no settings passed: the saved ones
+    [mail] = smtp.to("wang@example.cn")
+    assert mail["From"] == "helpdesk@example.cn"
+
+
+def test_the_customer_hears_when_the_ticket_goes_to_tech_support(app, api):
+    number = api.new_ticket(email="wang@example.cn")["number"]
+    api.complete("agent1", number, "classify", category="network", impact="medium", urgency="medium")
+    api.complete("agent1", number, "online_fix", outcome="dispatch")
+    api.complete("pm1", number, "pm_assign", engineer="eng1")
+    api.complete("eng1", number, "engineer", outcome="escalate", solution="疑似硬件故障")
+    mails = rows(app, to_addr="wang@example.cn")
+    assert [m.kind for m in mails] == ["customer_accepted", "customer_escalated"]
+    assert "已转技术支持" in mails[1].body and number in mails[1].subject

@@ -37,3 +37,15 @@ def test_the_calendar_page(app, desk):
     assert desk.get("/calendars").status_code == 200
     desk.login("agent1")
     assert desk.get("/calendars").status_code == 403
+
+
+def test_an_admin_chooses_which_clocks_a_pause_stops(app, desk):
+    from engine.desk import pauses
+    from webforms.extensions import db
+
+    desk.login("admin1")
+    page = desk.text("/calendars")
+    assert 'name="stops.resolution" checked' in page and 'name="stops.callback">' in page
+    desk.post("/calendars/pause-rules", {"stops.callback": "on"})
+    with app.app_context():
+        assert pauses.stopped_clocks(db.session) == {"callback"}

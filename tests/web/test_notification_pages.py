@@ -49,3 +49,24 @@ def test_the_outbox_lists_queued_mail(api, desk):
     page = desk.text("/notifications/outbox?status=pending")
     assert "wang@example.cn" in page and number in page
     assert "wang@example.cn" not in desk.text("/notifications/outbox?status=sent")
+
+
+def test_an_admin_sets_the_mail_server_which_wins_over_the_environment(app, desk):
+    from engine.desk import outbox
+
+    env = {"DESK_SMTP_HOST": "env.example.cn", "DESK_MAIL_FROM": "env@example.cn"}
+    with app.app_context():
+        assert outbox.current_settings(db.session, env).host == "env.example.cn"
+    desk.login("admin1")
+    bad = desk.post("/notifications/outbox", {"host": "mail.example.cn", "port": "99999", "tls": "x", "sender": "y"})
+    assert bad.status_code == 422 and "65535" in bad.get_data(as_text=True)
+    ok = desk.post("/notifications/outbox", {"host": "mail.example.cn", "port": "587", "tls": "starttls",
+                                             "sender": "desk@example.cn"})
+    assert ok.status_code == 302
+    with app.app_context():
+        settings = outbox.current_settings(db.session, env)
+    assert (settings.host, settings.port, settings.tls, settings.sender) == ("mail.example.cn", 587, "starttls",
+                                                                             "desk@example.cn")
+    desk.post("/notifications/outbox", {"host": "", "port": "25", "tls": "", "sender": ""})
+    with app.app_context():
+        assert outbox.current_settings(db.session, env).host == "env.example.cn"

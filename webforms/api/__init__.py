@@ -52,3 +52,4 @@ from . import definitions, openapi, tasks, tickets, tokens  # noqa: E402,F401  (
 from . import reports  # noqa: E402,F401  (routes)
 from . import announcements, attachments, customers, knowledge, notes, onsite  # noqa: E402,F401  (issue 14)
 from . import alerts, portal_accounts  # noqa: E402,F401  (issue 15: monitoring alarms, portal accounts)
+from . import pauses  # noqa: E402,F401  (issue 10)

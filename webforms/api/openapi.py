@@ -57,6 +57,8 @@ _OPERATIONS = [
     # issue 15: channels (the alert source's own token, not a staff one)
     ("/api/alerts", "post", "Raise, repeat or resolve monitoring alarms: Alertmanager's webhook body as it is, or plain alerts; 409 for the same body again, 429 when throttled", "AlertRequest", "AlertResult", 202, "alertSource"),
     ("/api/portal-accounts", "post", "A portal sign-in for a contact of the customer archive, by e-mail (agent, lead, admin)", "PortalAccountRequest", "PortalAccount", 201, True),
+    ("/api/tickets/{number}/pause", "post", "Pause (挂起) on a back-line step: the clocks a pause stops stand still; 409 when already paused", "PauseRequest", "TicketDetail", 200, True),
+    ("/api/tickets/{number}/resume", "post", "Resume: due times move by the paused working time, timers re-armed; 409 when not paused", None, "TicketDetail", 200, True),
 ]
 
 
@@ -72,7 +74,8 @@ def build_spec() -> dict:
     for name in ("Note", "NoteRequest", "AttachmentInfo", "CustomerRequest", "CustomerDetail", "CustomerPage",
                  "CustomerLink", "KbHit", "KbArticle", "Onsite", "AnnouncementInfo",  # issue 14: before what nests them
                  "TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail", "TicketPage",
-                 "Version", "StartRequest", "Instance", "Report", "ReassignRequest", "ChaseRequest", "TaskForm", "TaskPage"):
+                 "Version", "StartRequest", "Instance", "Report", "ReassignRequest", "ChaseRequest", "TaskForm", "TaskPage",
+                 "PauseRequest"):
         spec.components.schema(name, schema=getattr(schemas, name))
     _channel_components(spec)  # issue 15
     paths: dict[str, dict] = {}

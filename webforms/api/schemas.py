@@ -116,6 +116,7 @@ class Clock(Schema):
     warned_at = fields.DateTime(allow_none=True)
     breached = fields.Boolean()
     breached_at = fields.DateTime(allow_none=True)
+    paused_seconds = fields.Integer()  # issue 10: working seconds spent paused (KPIs with/without pauses)
 
 
 class HistoryEntry(Schema):
@@ -517,3 +518,21 @@ class PortalAccountRequest(Schema):
 class PortalAccount(Schema):
     username = fields.String()
     password = fields.String(metadata={"description": "shown this once"})
+# --- issue 10: pause / resume ---
+
+
+class PauseRequest(Schema):
+    reason = fields.String(required=True, metadata={"description": "why the ticket waits (customer, vendor …)"})
+
+
+class PauseEntry(Schema):
+    """One row of the pause ledger, as ``pauses.as_json`` gives it."""
+
+    from_ = fields.DateTime(data_key="from")
+    to = fields.DateTime(allow_none=True)
+    by = fields.String()
+    resumed_by = fields.String(allow_none=True)
+    reason = fields.String()
+    step = fields.String()
+    clocks = fields.List(fields.String())
+    paused_minutes = fields.Dict(keys=fields.String(), values=fields.Float())

@@ -1,6 +1,6 @@
 from flask import g, request
 
-from engine.desk import attachments, audit, knowledge, notes, onsite, search, tickets
+from engine.desk import attachments, audit, knowledge, notes, onsite, pauses, search, tickets
 from engine.models import HumanTask, TaskState
 from engine.runtime import handling, instances
 
@@ -8,6 +8,11 @@ from ..extensions import db
 from . import bp, json_body, token_required
 from .schemas import AttachmentInfo, ChaseRequest, HistoryEntry, Note, Onsite, TicketDetail, TicketSummary, load
 from .tasks import task_json
+
+
+def pause_json(ticket) -> dict:
+    ledger = pauses.ledger(db.session, ticket)
+    return {"paused": any(p.ended_at is None for p in ledger), "pauses": [pauses.as_json(p) for p in ledger]}
 
 
 def ticket_json(ticket) -> dict:
@@ -23,6 +28,7 @@ def ticket_json(ticket) -> dict:
     data["onsite"] = Onsite(many=True).dump(onsite.of_ticket(db.session, ticket.id))
     data["kb_used"] = [u.article_id for u in knowledge.uses(db.session, ticket_id=ticket.id)]
     data["history"] = HistoryEntry(many=True).dump(audit.history(db.session, ticket_id=ticket.id))
+    data.update(pause_json(ticket))  # issue 10: paused, pauses (the ledger)
     return data
 
 

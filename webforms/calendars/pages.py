@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine.clock import now
-from engine.desk import workdays
+from engine.desk import pauses, workdays
 from engine.errors import Invalid
 
 from ..auth import staff, staff_required
 from ..extensions import db
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendars")
+
+CLOCK_NAMES = {"response": _l("Response"), "handoff": _l("Hand-off"), "resolution": _l("Resolution"),
+               "callback": _l("Callback"), "emergency_close": _l("Emergency close")}
 
 
 @bp.before_app_request
@@ -38,7 +42,7 @@ def index(errors: dict | None = None, status: int = 200):
     return render_template(
         "calendars/index.html", year=year, hours=request.form if errors else workdays.hours(db.session),
         notes={d.day: d.note for d in workdays.days(db.session, year)}, exceptions=workdays.exceptions(year),
-        errors=errors or {},
+        errors=errors or {}, pause_rules=pauses.rules(db.session), clock_names=CLOCK_NAMES,
         may_edit=staff().has_role("admin"),
     ), status
 
@@ -78,3 +82,14 @@ def remove_day(day: str):
     db.session.commit()
     flash(_("The day follows the holiday calendar again."), "success")
     return redirect(url_for("calendars.index", year=parsed.year))
+
+
+@bp.post("/pause-rules")
+@staff_required("admin")
+def save_pause_rules():
+    """Which SLA clocks a pause (挂起) stops: data, not code."""
+    for clock in pauses.rules(db.session):
+        pauses.set_rule(db.session, clock, request.form.get(f"stops.{clock}") == "on", user=staff())
+    db.session.commit()
+    flash(_("The pause rules are saved."), "success")
+    return redirect(url_for("calendars.index", year=_year()))

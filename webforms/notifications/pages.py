@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.desk import audit, notifications
+from engine.desk import audit, notifications, outbox
 from engine.errors import Invalid, NotFound
 from engine.models import MailStatus, OutboxMail
 
@@ -133,13 +133,25 @@ def edit_template(kind: str):
                            variables=["{{ %s }}" % key for key in notifications.sample_context()]), status
 
 
-@bp.get("/outbox")
+@bp.route("/outbox", methods=("GET", "POST"))
 @staff_required("admin")
 def outbox_list():
-    """The latest outgoing mails, filtered by status in SQL; failed ones say why."""
+    """The latest outgoing mails, filtered by status in SQL (failed ones say why), and the SMTP server."""
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            outbox.save_settings(db.session, request.form.to_dict(), user=staff())
+        except Invalid as exc:
+            db.session.rollback()
+            errors = exc.fields or {}
+        else:
+            db.session.commit()
+            flash(_("The mail settings are saved."), "success")
+            return redirect(url_for("notifications.outbox_list"))
     status_filter = request.args.get("status") or None
     stmt = db.select(OutboxMail).order_by(OutboxMail.id.desc()).limit(200)
     if status_filter:
         stmt = stmt.where(OutboxMail.status == status_filter)
     return render_template("notifications/outbox.html", rows=db.session.scalars(stmt).all(), status=status_filter,
-                           statuses=list(MailStatus))
+                           statuses=list(MailStatus), settings=outbox.current_settings(db.session),
+                           form=request.form if errors else None, errors=errors), 422 if errors else 200

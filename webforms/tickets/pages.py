@@ -91,6 +91,8 @@ ACTION_NAMES = {
     "onsite_update": _l("On-site record corrected"),
     "onsite_signed": _l("Signed by the customer"),
     "onsite_backup_confirmed": _l("Backup confirmed by the customer"),
+    "pause": _l("Paused"),  # issue 10
+    "resume": _l("Resumed"),
 }
 # the record's fields in the order a reader expects; labels for those the forms do not name
 FIELD_LABELS = {
@@ -141,7 +143,8 @@ def intake_form(defs: list[FieldDef], formdata=None):
     cls = taskforms.form_class(defs, radios=RADIOS)
     if formdata is not None:
         return cls(formdata=formdata)
-    return cls(formdata=None, data=taskforms.initial_values(defs, {"channel": "phone"}))
+    # a call is the usual channel; initial_values shows only the diagram's defaults, so say it here
+    return cls(formdata=None, data={taskforms.PREFIX + "channel": "phone", **taskforms.initial_values(defs, {})})
 
 
 def intake_groups(form) -> list[tuple[str, list]]:

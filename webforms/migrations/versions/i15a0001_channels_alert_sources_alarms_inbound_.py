@@ -1,7 +1,7 @@
 """channels: alert sources, alarms, inbound messages
 
 Revision ID: i15a0001
-Revises: i10a0002
+Revises: i10a0005
 Create Date: 2026-12-02 16:29:00.690048
 
 """
@@ -13,7 +13,7 @@ import engine.db
 
 # revision identifiers, used by Alembic.
 revision = 'i15a0001'
-down_revision = 'i10a0002'  # the last of issue 10's chain here; 'i10a0005' once the final issue 10 is in
+down_revision = 'i10a0005'
 branch_labels = None
 depends_on = None
 
