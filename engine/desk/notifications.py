@@ -279,17 +279,18 @@ def snapshot(ticket: Ticket) -> dict:
 
 
 def after_step(session: Session, ticket: Ticket, before: dict, *, ready_tasks: list[HumanTask],
-               since: datetime) -> None:
+               since: datetime, actor: str | None = None) -> None:
     """Messages for what the step changed: acceptance, assignment, escalation, resolution, closure, SLAs.
 
-    A task is announced to its assignee when it was created by this step (``created_at >= since``).
+    A task is announced to its assignee when it was created by this step (``created_at >= since``),
+    except to the person who did the step and keeps the next one (they are looking at it).
     """
     stage = set(filter(None, (ticket.stage or "").split(",")))
     context = ticket_context(ticket)
     if before["new"] and stage:
         notify_customer(session, ticket, "customer_accepted")
     for task in ready_tasks:
-        if task.assignee and task.created_at >= since:
+        if task.assignee and task.assignee != actor and task.created_at >= since:
             notify_staff(session, task.assignee, "assigned", {**context, "task": task.name}, ticket=ticket)
     if _raised(before["priority"], ticket.priority):
         notify_customer(session, ticket, "customer_escalated", {"reason": f"优先级由 {before['priority']} 提升为 {ticket.priority}"})

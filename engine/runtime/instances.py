@@ -198,7 +198,7 @@ def save(
         if not workflow.completed:
             # the ticket's clocks warn and breach on time even where the diagram has no timer for them
             instance.next_timer_at = _earliest(instance.next_timer_at, tickets.next_check(session, ticket))
-        notifications.after_step(session, ticket, before, ready_tasks=ready_rows, since=at)
+        notifications.after_step(session, ticket, before, ready_tasks=ready_rows, since=at, actor=actor)
         if raised:
             audit.record(session, "priority_raised", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
                          name=raised, data={"from": before["priority"], "to": raised})
@@ -378,7 +378,7 @@ def _complete(
     defs = forms.field_defs(getattr(task.task_spec, "form", None))
     values = forms.validate(session, defs, sandbox.strip_reserved(data or {}))
     if row.ticket_id is not None:  # a step done on a paused ticket ends the pause first (issue 10)
-        pauses.resume_open(session, session.get(Ticket, row.ticket_id), workflow, actor=user.username)
+        pauses.resume_open(session, session.get(Ticket, row.ticket_id), workflow, actor=actor)
     task.data.update(values)
     task.run()
     at = now()
