@@ -135,6 +135,7 @@ def test_the_reason_is_shown_at_the_field_on_the_intake_page(desk):
 def _fail(app, number: str, reason: str) -> int:
     """Park the ticket's instance as the timer worker does when a step's script fails."""
     from engine.models import Ticket
+    from engine.models import ProcessInstance
     from engine.runtime import timers
     from webforms.extensions import db
 
@@ -143,7 +144,8 @@ def _fail(app, number: str, reason: str) -> int:
     with app.app_context():
         instance_id = db.session.scalars(db.select(Ticket.instance_id).where(Ticket.number == number)).one()
         db.session.remove()
-        timers._mark_error(sessionmaker(db.engine), instance_id, reason)
+        with sessionmaker(db.engine)() as session, session.begin():
+            timers._park(session.get(ProcessInstance, instance_id), reason)
     return instance_id
 
 

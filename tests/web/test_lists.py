@@ -14,7 +14,7 @@ def _numbers(page: str) -> list[str]:
 
 
 def test_inbox_pages_and_sorts_by_column(desk, api):
-    numbers = [api.new_ticket(title=f"第{i}单")["number"] for i in range(3)]
+    numbers = [api.new_ticket("admin1", title=f"第{i}单")["number"] for i in range(3)]
     desk.login("agent1")
     page = desk.text("/inbox?scope=group&per_page=2&sort=-ticket")
     assert numbers[2] in page and numbers[1] in page and numbers[0] not in page
@@ -28,7 +28,7 @@ def test_inbox_pages_and_sorts_by_column(desk, api):
 
 
 def test_ticket_list_shows_step_holder_and_sla(desk, api, app):
-    number = api.new_ticket()["number"]
+    number = api.new_ticket("admin1")["number"]
     desk.login("agent1")
     row = re.search(rf'<tr data-number="{number}">.*?</tr>', desk.text("/tickets"), re.S).group(0)
     assert "分类定级" in row and "服务台" in row and "sla-state-" in row
@@ -43,8 +43,8 @@ def test_ticket_list_shows_step_holder_and_sla(desk, api, app):
 
 
 def test_ticket_list_filters(desk, api, app):
-    first = api.new_ticket(organisation="市人民医院")["number"]
-    second = api.new_ticket(organisation="第二中学")["number"]
+    first = api.new_ticket("admin1", organisation="市人民医院")["number"]
+    second = api.new_ticket("admin1", organisation="第二中学")["number"]
     api.post("agent1", f"/api/tasks/{api.task('agent1', second, 'classify')['id']}/claim")
     desk.login("lead1")
     assert _numbers(desk.text("/tickets?organisation=第二中学")) == [second]
@@ -62,7 +62,7 @@ def test_ticket_list_filters(desk, api, app):
 
 
 def test_saved_filters_belong_to_their_user(desk, api):
-    api.new_ticket(organisation="第二中学")
+    api.new_ticket("admin1", organisation="第二中学")
     desk.login("lead1")
     res = desk.post("/tickets/filters", {"name": "二中的单", "organisation": "第二中学", "status": "open"})
     assert res.status_code == 302
@@ -79,8 +79,8 @@ def test_saved_filters_belong_to_their_user(desk, api):
 
 
 def test_csv_export_of_the_filtered_list(desk, api):
-    api.new_ticket(organisation="市人民医院", title="打印机, 卡纸")
-    api.new_ticket(organisation="第二中学")
+    api.new_ticket("admin1", organisation="市人民医院", title="打印机, 卡纸")
+    api.new_ticket("admin1", organisation="第二中学")
     desk.login("agent1")
     res = desk.get("/tickets/export.csv?organisation=市人民医院")
     assert res.status_code == 200 and res.mimetype == "text/csv"
@@ -92,7 +92,7 @@ def test_csv_export_of_the_filtered_list(desk, api):
 
 
 def test_bulk_claim_and_assign_for_leads(desk, api, app):
-    numbers = [api.new_ticket()["number"] for _ in range(3)]
+    numbers = [api.new_ticket("admin1")["number"] for _ in range(3)]
     with app.app_context():
         ids = list(db.session.scalars(select(HumanTask.id).where(HumanTask.state == TaskState.READY).order_by(HumanTask.id)))
     desk.login("agent1")
