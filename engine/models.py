@@ -250,7 +250,7 @@ class Ticket(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     to_kb: Mapped[bool] = mapped_column(Boolean, default=False)
     complaint_about: Mapped[str | None] = mapped_column(String(32))  # a complaint: the number of the ticket it is about
-    chased: Mapped[int] = mapped_column(Integer, default=0)  # chase calls (催单) added to this ticket (issue 8)
+    chased: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # chase calls (催单) added to this ticket (issue 8)
     created_by: Mapped[str] = mapped_column(String(80), default="")
     # The moments the desk's rules measure (001 §五–§七, 004 §3–4); KPIs read these columns.
     accepted_at: Mapped[datetime] = mapped_column(default=now)
@@ -304,7 +304,7 @@ class SlaClock(Base):
     breached: Mapped[bool] = mapped_column(Boolean, default=False)
     breached_at: Mapped[datetime | None]
     # issue 10: working seconds (in this clock's calendar) spent paused; KPIs with or without pauses
-    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     ticket: Mapped[Ticket] = relationship(back_populates="clocks")
 
