@@ -3,6 +3,7 @@
     EngineError                   anything the engine refuses to do
      ├── NotFound                 no such ticket, task, instance, process, user (404)
      ├── Forbidden                the user may not do this (403)
+     │    └── TooManyAttempts     sign-in refused for a while after failed tries (429)
      ├── Conflict                 the state moved on: task already done, stale revision (409)
      ├── Invalid                  bad input: form field errors, bad parameters (422)
      │    └── InvalidDefinition   a BPMN/DMN bundle that cannot be deployed (422)
@@ -39,6 +40,22 @@ class Forbidden(EngineError):
     """Raised when the user lacks the role, or the task belongs to someone else."""
 
     code = "forbidden"
+
+
+class TooManyAttempts(Forbidden):
+    """Raised when a client failed to sign in too often; ``retry_after`` says in how many seconds to try again.
+
+    A ``Forbidden`` so sign-in pages that show a refused login show this one too.
+    """
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "retry_after": self.retry_after}
 
 
 class Conflict(EngineError):

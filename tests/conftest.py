@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
 
+# the CLI commands and servers the tests start build their app from the environment: a key of
+# their own, so no test reads or writes the checkout's instance/secret_key
+os.environ.setdefault("SECRET_KEY", "test")
 users.set_hash_cost(2**4)  # scrypt at full cost makes every fixture slow; the algorithm is the same
 
 

@@ -7,11 +7,20 @@ from flask import Flask
 THREADS = 8  # request threads per gunicorn worker (``desk serve``)
 
 
+def instance_folder() -> str:
+    """The instance folder (database, attachments, secret key): DESK_INSTANCE_PATH, else Flask's ``instance/``."""
+    configured = os.environ.get("DESK_INSTANCE_PATH")
+    return os.path.abspath(configured) if configured else Flask(__name__).instance_path
+
+
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    from . import sessions
+
+    app = Flask(__name__, instance_path=instance_folder(), instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "dev-change-me"),
+        SECRET_KEY=os.environ.get("SECRET_KEY") or sessions.read_key(app.instance_path),  # none: refused below
+        DESK_PROXY_HOPS=int(os.environ.get("DESK_PROXY_HOPS", "0")),  # proxies whose X-Forwarded-* to believe
         SQLALCHEMY_DATABASE_URI=os.environ.get(
             "DATABASE_URL", "sqlite:///" + os.path.join(app.instance_path, "desk.sqlite")
         ),
@@ -29,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         threads = int(os.environ.get("DESK_THREADS", THREADS))
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": threads + 1, "max_overflow": 2})
 
-    from . import api, auth, database, errors, i18n
+    from . import api, auth, clients, database, errors, i18n
     from .extensions import csrf
     from .inbox import pages as inbox
     from .notifications import pages as notifications
@@ -47,6 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .pauses import pages as pauses  # issue 10
     from .roster import pages as roster  # issue 10
 
+    sessions.init_app(app)  # refuses to start without a secret key
+    clients.init_app(app)
     database.init_app(app)
     errors.init_app(app)
     csrf.init_app(app)

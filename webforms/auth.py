@@ -2,8 +2,10 @@
 
 Flask-Login keeps the engine's ``User`` behind a small ``Staff`` wrapper: the
 engine model stays free of Flask, and views pass ``staff.user`` to the engine.
-``engine.desk.users.authenticate`` checks the password and the lockout; a failed try
-is committed so the failed-login counter survives the request.
+``engine.desk.users.authenticate`` checks the password and the throttle; a failed try
+is committed so the count of failures survives the request. The session carries the
+user's ``session_nonce``: signing out gives the user a new one, so a copied cookie
+stops working (``webforms.sessions``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -28,11 +31,14 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 from engine.desk import accounts, users
-from engine.errors import Forbidden
+from engine.errors import Forbidden, TooManyAttempts
 from engine.models import User
 
+from . import clients
 from .extensions import db, login_manager
-from .i18n import engine_text, is_english, safe_next
+from .i18n import engine_text, is_english
+from .redirects import safe_next
+from .sessions import NONCE
 
 bp = Blueprint("auth", __name__)
 
@@ -61,8 +67,31 @@ class LoginForm(FlaskForm):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> Staff | None:
+    """The session's user, unless they are inactive or signed out since (the nonce moved on)."""
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return Staff(user) if user is not None and user.active else None
+    if user is None or not user.active or session.get(NONCE) != user.session_nonce:
+        return None
+    return Staff(user)
+
+
+def sign_in(user: User) -> None:
+    """Start a session for ``user`` (the staff and the portal login)."""
+    login_user(Staff(user))
+    session[NONCE] = user.session_nonce
+
+
+def sign_out() -> None:
+    """End this session and every copy of its cookie: the user's nonce moves on."""
+    if current_user.is_authenticated:
+        users.end_sessions(current_user.user)
+        db.session.commit()
+    logout_user()
+    session.pop(NONCE, None)
+
+
+def refused_status(error: Forbidden) -> int:
+    """401 for a wrong password, 429 while the client has to wait."""
+    return 429 if isinstance(error, TooManyAttempts) else 401
 
 
 def staff() -> User:
@@ -94,28 +123,27 @@ def staff_required(*roles: str):
 @bp.route("/login", methods=("GET", "POST"))
 def login():
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
         try:
-            user = users.authenticate(db.session, form.username.data, form.password.data)
+            user = users.authenticate(db.session, form.username.data, form.password.data, client=clients.address())
         except Forbidden as exc:
-            db.session.commit()  # keep the failed-login counter and the lock
-            error = engine_text(exc.message)
+            db.session.commit()  # keep the count of failures that slows guessing down
+            error, status = engine_text(exc.message), refused_status(exc)
         else:
             db.session.commit()
-            login_user(Staff(user))
+            sign_in(user)
             if accounts.is_customer_only(user):  # issue 15: a customer who came to the staff door
                 return redirect(url_for("portal.index"))
             return redirect(safe_next(request.args.get("next"), url_for("inbox.index")))
     elif request.method == "POST":
-        error = _("Enter your username and password.")
-    status = 401 if error else 200
+        error, status = _("Enter your username and password."), 401
     return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    sign_out()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -173,7 +201,6 @@ def csrf_error(error: CSRFError):
 
 
 def init_app(app) -> None:
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")

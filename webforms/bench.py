@@ -21,6 +21,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -367,6 +368,7 @@ def _drive(port: int, tokens: dict[str, str], clients: int, seconds: float, pace
 def _serve(url: str, workers: int, threads: int):
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=url, DESK_THREADS=str(threads))
+    env.setdefault("SECRET_KEY", secrets.token_hex(32))  # a throw-away server signs its sessions with a throw-away key
     log = tempfile.TemporaryFile()  # a pipe nobody reads would stall the server once full
     server = subprocess.Popen(
         [sys.executable, "-c", "from webforms.cli import main; main()", "serve", "--port", str(port),

@@ -1,4 +1,4 @@
-"""The ``desk`` command: init, serve, worker, deploy, versions, user add, bench.
+"""The ``desk`` command: init, serve, worker, deploy, versions, user add/password, bench.
 
 Each command builds the app (so it reads ``DATABASE_URL`` like the server does),
 calls engine functions and commits once.
@@ -21,7 +21,7 @@ from engine.errors import EngineError, InvalidDefinition
 from engine.runtime import definitions, timers
 from engine.runtime.labels import LABELS_FILE
 
-from . import THREADS, create_app
+from . import THREADS, create_app, instance_folder, sessions
 from .extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +84,9 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Create the demo users (password: demo).")
 @click.option("--no-deploy", is_flag=True, help="Do not deploy bpmn/ and rules/.")
 def init(demo: bool, no_deploy: bool) -> None:
-    """Create the database, deploy bpmn/ and rules/, and optionally the demo users."""
+    """Create the database and the session key, deploy bpmn/ and rules/, and optionally the demo users."""
+    if not os.environ.get("SECRET_KEY") and sessions.ensure_key(instance_folder()):
+        click.echo(f"secret key: made {os.path.join(instance_folder(), sessions.KEY_FILE)} (keep it private)")
     _app()
     upgrade_database()
     users.ensure_roles(db.session)
@@ -158,6 +160,21 @@ def user_add(username: str, password: str, roles: tuple[str, ...], display_name:
         _fail(exc)
     db.session.commit()
     click.echo(f"user {username} added with roles {', '.join(roles)}")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def user_password(username: str, password: str) -> None:
+    """Set a user's password; their open sessions end."""
+    _app()
+    try:
+        users.set_password(db.session, users.get_user(db.session, username), password)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"password of {username} changed; their sessions have ended")
 
 
 @main.command()

@@ -10,11 +10,12 @@ from engine.errors import (
     Invalid,
     NotFound,
     ScriptError,
+    TooManyAttempts,
 )
 
 from .extensions import db
 
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422, ScriptError: 422}
+STATUS = {NotFound: 404, TooManyAttempts: 429, Forbidden: 403, Conflict: 409, Invalid: 422, ScriptError: 422}
 
 
 def status_for(error: EngineError) -> int:
@@ -33,11 +34,12 @@ def init_app(app: Flask) -> None:
     def engine_error(error: EngineError):
         db.session.rollback()
         status = status_for(error)
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else {}
         if _wants_json():
-            return jsonify(error.to_dict()), status
+            return jsonify(error.to_dict()), status, headers
         from flask import render_template
 
-        return render_template("error.html", error=error, status=status), status
+        return render_template("error.html", error=error, status=status), status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

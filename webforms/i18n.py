@@ -9,7 +9,6 @@ looks catalogs up by that name). Engine messages arrive bilingual ("中文 / Eng
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, g, redirect, request, session, url_for
 from flask_babel import format_datetime, get_locale
@@ -20,6 +19,7 @@ from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import labels
 
 from .extensions import babel, db
+from .redirects import safe_next
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT = "zh_CN"
@@ -95,16 +95,6 @@ def duration(value: timedelta | None) -> str:
     if days:
         return _("%(d)dd %(h)dh", d=days, h=hours)
     return _("%(h)dh %(m)02dm", h=hours, m=minutes)
-
-
-def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site paths are followed after a redirect."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
-        return fallback
-    return target
 
 
 @bp.post("/lang")

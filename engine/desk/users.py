@@ -1,8 +1,8 @@
 """Staff accounts, roles, passwords and API tokens.
 
 Passwords are hashed with scrypt from the standard library (no Flask needed here).
-Five failed logins within a minute lock the account for a minute, which slows
-guessing down without letting a stranger lock someone out for long.
+Failed logins slow down the client that made them, for that account
+(``throttle``); nobody can lock the owner out.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..clock import now
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import ApiToken, Role, User
+from . import throttle
 
 ROLES = [
     ("agent", "服务台", "Service desk agent"),
@@ -49,8 +48,6 @@ DEMO_USERS = [
 
 # scrypt cost; tests lower it through ``set_hash_cost`` to keep fixtures fast.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-LOCK_AFTER = 5
-LOCK_WINDOW = timedelta(minutes=1)
 
 
 def set_hash_cost(n: int) -> None:
@@ -125,27 +122,40 @@ def add_demo_users(session: Session) -> list[User]:
     return created
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
-    """The user, or Forbidden with a message that does not say which part was wrong."""
-    user = by_username(session, username or "")
-    at = now()
-    wrong = Forbidden("用户名或密码错误 / wrong username or password")
+def authenticate(session: Session, username: str, password: str, *, client: str) -> User:
+    """The user, or Forbidden with a message that does not say which part was wrong.
+
+    ``client`` is the caller's address: failures slow down that client for that
+    account (``throttle``), never the account for everyone. An unknown user costs
+    the same scrypt as a wrong password, so the time taken does not tell them apart.
+    """
+    username, password = username or "", password or ""
+    throttle.check(session, client, username)
+    user = by_username(session, username)
     if user is None or not user.active:
-        check_password(_DUMMY_HASH, password or "")  # same cost either way
-        raise wrong
-    if user.locked_until and user.locked_until > at:
-        raise Forbidden("尝试次数过多，请一分钟后再试 / too many attempts, try again in a minute")
-    if not check_password(user.password_hash, password or ""):
-        recent = user.last_failed_at is not None and at - user.last_failed_at < LOCK_WINDOW
-        user.failed_logins = (user.failed_logins or 0) + 1 if recent else 1
-        user.last_failed_at = at
-        if user.failed_logins >= LOCK_AFTER:
-            user.locked_until = at + LOCK_WINDOW
-            user.failed_logins = 0
-        raise wrong
-    user.failed_logins = 0
-    user.locked_until = None
+        check_password(_dummy_hash(), password)  # the same cost as a wrong password
+        right = False
+    else:
+        right = check_password(user.password_hash, password)
+    if not right:
+        throttle.failed(session, client, username)
+        raise Forbidden("用户名或密码错误 / wrong username or password")
+    throttle.succeeded(session, client, username)
     return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password; every session the user has open ends (their cookies stop working)."""
+    if not password:
+        raise Invalid("密码必填 / a password is required", fields={"password": ["必填 / required"]})
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    session.flush()
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: the session cookies carry the old nonce, which no longer matches."""
+    user.session_nonce = secrets.token_hex(16)
 
 
 def issue_token(session: Session, user: User) -> str:
@@ -175,4 +185,12 @@ def users_with_role(session: Session, role: str) -> list[User]:
     return [u for u in users if u.has_role(role)]
 
 
-_DUMMY_HASH = "scrypt$16$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+_DUMMY: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash at today's cost, checked for unknown users (made once per cost setting)."""
+    cost = (_SCRYPT["n"], _SCRYPT["r"], _SCRYPT["p"])
+    if cost not in _DUMMY:
+        _DUMMY[cost] = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY[cost]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import time_machine
 
 from engine.desk import audit
-from engine.models import HumanTask, TaskState, User
+from engine.models import HumanTask, LoginThrottle, TaskState, User
 from engine.runtime import tasks
 from webforms.extensions import db
 
@@ -53,14 +53,14 @@ def test_login_and_logout(desk):
     assert desk.get("/inbox").status_code == 302
 
 
-def test_lockout_persists_and_says_so(desk, app):
+def test_failed_logins_make_the_client_wait_and_say_how_long(desk, app):
     for _ in range(5):
         assert desk.login("agent1", "wrong").status_code == 401
-    res = desk.login("agent1")  # right password, but locked now
-    assert res.status_code == 401
-    assert "尝试次数过多" in res.get_data(as_text=True)
+    res = desk.login("agent1")  # right password, but this client has to wait now (tests/web/test_login_throttle.py)
+    assert res.status_code == 429
+    assert "登录失败次数过多，请 1 分钟后再试" in res.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalars(db.select(User).where(User.username == "agent1")).one().locked_until
+        assert db.session.scalars(db.select(LoginThrottle).where(LoginThrottle.account == "agent1")).one().blocked_until
 
 
 def test_next_is_followed_only_within_the_site(desk):

@@ -21,7 +21,8 @@ from engine.runtime import definitions, instances, tasks
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import local_time, safe_next, step_name
+from ..i18n import local_time, step_name
+from ..redirects import safe_next
 from ..tickets.pages import TYPE_NAMES, people
 
 bp = Blueprint("inbox", __name__)

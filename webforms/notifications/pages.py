@@ -13,7 +13,8 @@ from engine.models import MailStatus, OutboxMail
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import is_english, safe_next
+from ..i18n import is_english
+from ..redirects import safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 

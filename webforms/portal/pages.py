@@ -16,16 +16,17 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from engine.desk import accounts, attachments, channels, notes, users
 from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from engine.runtime import portal
 
-from .. import files
-from ..auth import Staff
+from .. import clients, files
+from ..auth import refused_status, sign_in, sign_out
 from ..extensions import db
-from ..i18n import engine_text, safe_next
+from ..i18n import engine_text
+from ..redirects import safe_next
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -73,26 +74,26 @@ def _error(exc: EngineError) -> tuple[str, dict]:
 
 @bp.route("/login", methods=("GET", "POST"))
 def login():
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         try:
             user = users.authenticate(db.session, request.form.get("email", "").strip().lower(),
-                                      request.form.get("password", ""))
+                                      request.form.get("password", ""), client=clients.address())
             if not user.has_role(accounts.ROLE[0]):
                 raise Forbidden(_("This is the customers' portal; staff sign in at the desk."))
         except Forbidden as exc:
-            db.session.commit()  # keep the failed-login counter that slows guessing down
-            error = engine_text(exc.message)
+            db.session.commit()  # keep the count of failures that slows guessing down
+            error, status = engine_text(exc.message), refused_status(exc)
         else:
             db.session.commit()
-            login_user(Staff(user))
+            sign_in(user)
             return redirect(safe_next(request.args.get("next"), url_for("portal.index")))
-    return render_template("portal/login.html", error=error), 401 if error else 200
+    return render_template("portal/login.html", error=error), status
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    sign_out()
     return redirect(url_for("portal.login"))
 
 
