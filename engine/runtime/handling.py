@@ -36,8 +36,10 @@ def reassign(session: Session, task_id: int, *, user: User, to: str, reason: str
         raise Invalid("请求有错误 / the request has errors", fields=errors)
     row, _instance = _locked_ready_task(session, task_id)
     before = row.assignee
+    # the person may give a group task back to the group; one the process assigned stays assigned
+    # (to the lead's choice now), so only another reassignment moves it on
+    row.claimed = not (row.assignee and not row.claimed)
     row.assignee = target.username
-    row.claimed = True  # the person may give it back to the group
     _touch_ticket_assignee(session, row)
     number = session.get(Ticket, row.ticket_id).number if row.ticket_id else ""
     session.add(Notification(username=target.username, ticket_id=row.ticket_id, kind="task_assigned",

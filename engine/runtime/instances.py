@@ -424,10 +424,19 @@ def open_complaint(session: Session, ticket_id: int, *, actor: str, reason: str)
 
 
 def claim(session: Session, task_id: int, *, user: User) -> HumanTask:
-    """Take a group task into one's own inbox."""
+    """Take a group task into one's own inbox; a task someone already holds stays theirs.
+
+    Claiming a task the process assigned to oneself changes nothing: it stays the
+    process's assignment (``claimed`` false), which ``unclaim`` never gives away.
+    """
     row, _instance = _locked_ready_task(session, task_id)
     tasks.check_may_do(user, row)
-    if row.assignee and row.assignee != user.username:
+    if row.assignee == user.username:
+        return row
+    if row.assignee and not row.claimed:
+        raise Forbidden(f"该任务由流程指派给 {row.assignee}，只有组长可以改派 / "
+                        f"the process assigned this task to {row.assignee}; only a desk lead can reassign it")
+    if row.assignee:
         raise Conflict(f"该任务已由 {row.assignee} 认领 / already claimed by {row.assignee}", by=row.assignee)
     row.assignee = user.username
     row.claimed = True
@@ -438,10 +447,19 @@ def claim(session: Session, task_id: int, *, user: User) -> HumanTask:
 
 
 def unclaim(session: Session, task_id: int, *, user: User) -> HumanTask:
-    """Give a claimed task back to its group (the claimer, a lead or an admin)."""
+    """Give a claimed task back to its group (the claimer, a lead or an admin).
+
+    A task the process assigned (``camunda:assignee``) never goes back to the group,
+    where anyone could claim it: only a lead's reassignment (``handling.reassign``,
+    with a reason, audited) gives it to someone else.
+    """
     row, _instance = _locked_ready_task(session, task_id)
-    if not row.claimed:
-        raise Invalid("该任务由流程指派，不能退回 / this task was assigned by the process")
+    if row.assignee and not row.claimed:
+        raise Forbidden(f"该任务由流程指派给 {row.assignee}，不能退回组内；请组长改派 / "
+                        f"the process assigned this task to {row.assignee}; it cannot go back to the group "
+                        f"— a desk lead can reassign it")
+    if not row.assignee:
+        raise Invalid("该任务没有人认领 / nobody has claimed this task")
     if row.assignee != user.username and not user.has_role("lead", "admin"):
         raise Forbidden(f"该任务由 {row.assignee} 认领 / claimed by {row.assignee}")
     row.assignee = None
@@ -456,10 +474,15 @@ def assign(session: Session, task_id: int, assignee: str, *, user: User) -> Huma
     """A lead or admin gives an open task to one person who may do it (the inbox's bulk assignment).
 
     The task counts as claimed by them, so they (or a lead) can give it back to the group.
+    A task the process assigned is refused: it changes hands only by ``handling.reassign``,
+    which asks for a reason.
     """
     if not user.has_role("lead", "admin"):
         raise Forbidden("只有组长和管理员可以分派任务 / only leads and admins assign tasks")
     row, _instance = _locked_ready_task(session, task_id)
+    if row.assignee and not row.claimed:
+        raise Forbidden(f"该任务由流程指派给 {row.assignee}，请在工单页改派并写明原因 / the process assigned this "
+                        f"task to {row.assignee}; reassign it on the ticket's page, with a reason")
     target = session.scalars(select(User).where(User.username == assignee, User.active.is_(True))).first()
     if target is None:
         raise Invalid(f"没有用户 {assignee} / no user {assignee}", fields={"assignee": [assignee]})
