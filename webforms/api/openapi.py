@@ -8,7 +8,7 @@ from engine.runtime import alerts
 from . import bp, schemas
 
 _OPERATIONS = [
-    ("/api/tokens", "post", "Exchange username/password for a bearer token", "TokenRequest", "TokenResponse", 201, False),
+    ("/api/tokens", "post", "Exchange username/password for a bearer token; 401 when wrong, 429 with Retry-After while this client must wait after failures", "TokenRequest", "TokenResponse", 201, False),
     ("/api/tickets", "post", "Register a call (intake fields); completes the intake task", None, "TicketDetail", 201, True),
     ("/api/tickets", "get", "Search tickets (q: text or number prefix, % and _ literal; status, type, priority, organisation, "
      "holder, breached=1, from=/to= YYYY-MM-DD local days, page, per_page 20 by default, at most 200)", None, "TicketPage", 200, True),
@@ -19,8 +19,8 @@ _OPERATIONS = [
      "ticket= or instance=", None, "TaskPage", 200, True),
     ("/api/tasks/{id}", "get", "One task with its form", None, "Task", 200, True),
     ("/api/tasks/{id}/form", "get", "The form fields of one task (what a list item's form_url points at)", None, "TaskForm", 200, True),
-    ("/api/tasks/{id}/claim", "post", "Claim a group task", None, "Task", 200, True),
-    ("/api/tasks/{id}/unclaim", "post", "Give a claimed task back to its group", None, "Task", 200, True),
+    ("/api/tasks/{id}/claim", "post", "Claim a group task (one already yours: unchanged; the process's assignment to someone else: 403)", None, "Task", 200, True),
+    ("/api/tasks/{id}/unclaim", "post", "Give a claimed task back to its group (one the process assigned: 403; a lead reassigns it)", None, "Task", 200, True),
     ("/api/tasks/{id}/complete", "post", "Complete a task with form data", "CompleteRequest", "Task", 200, True),
     ("/api/tasks/{id}/reassign", "post", "A lead gives an open task to a named person, with a reason", "ReassignRequest", "Task", 200, True),
     ("/api/tickets/{number}/supplement", "post", "Fill in missing record fields (补录); the ticket is requalified", None, "TicketDetail", 200, True),
