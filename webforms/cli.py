@@ -27,9 +27,18 @@ from .extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _create_app():
+    """``create_app``, or the reason it refuses to start (no secret key) and exit 1, without a traceback."""
+    try:
+        return create_app()
+    except sessions.MissingSecretKey as exc:
+        click.echo(f"错误 / error: {exc}", err=True)
+        sys.exit(1)
+
+
 def _app():
     """The app, its context pushed for this command and closed (session, pool) when it ends."""
-    app = create_app()
+    app = _create_app()
     app_context = app.app_context()
     app_context.push()
 
@@ -212,7 +221,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the desk with gunicorn; on SQLite, with the timer worker in-process."""
     from gunicorn.app.base import BaseApplication
 
-    app = create_app()
+    app = _create_app()
     sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     in_process = sqlite or os.environ.get("DESK_IN_PROCESS_WORKER") == "1"
 

@@ -68,6 +68,13 @@ def test_the_app_refuses_to_start_without_a_key(instance):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": ""})
 
 
+def test_commands_other_than_init_say_what_to_do_without_a_key(instance, tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite'}"}
+    for command in (["versions"], ["worker"], ["serve"], ["user", "password", "agent1", "--password", "x"]):
+        result = CliRunner().invoke(main, command, env=env)
+        assert result.exit_code == 1 and "desk init" in result.output and "Traceback" not in result.output, command
+
+
 @pytest.mark.skipif(ON_POSTGRES, reason="desk init builds its own SQLite database")
 def test_desk_init_makes_a_private_key_once_and_every_command_uses_it(instance, tmp_path, monkeypatch):
     runner = CliRunner()
