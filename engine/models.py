@@ -313,6 +313,8 @@ class AuditEvent(Base):
     """Who did what, when, with the data they submitted."""
 
     __tablename__ = "audit_event"
+    # the tickets a person worked on (issue 11: what the back line may read)
+    __table_args__ = (Index("ix_audit_event_actor_ticket", "actor", "ticket_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=now, index=True)

@@ -1,0 +1,21 @@
+"""audit_event (actor, ticket_id): the tickets a person worked on, for issue 11's read access
+
+Revision ID: i11c0001
+Revises: i12a0002
+Create Date: 2026-12-02 20:50:00
+
+"""
+from alembic import op
+
+revision = 'i11c0001'
+down_revision = 'i12a0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index('ix_audit_event_actor_ticket', 'audit_event', ['actor', 'ticket_id'])
+
+
+def downgrade():
+    op.drop_index('ix_audit_event_actor_ticket', table_name='audit_event')
