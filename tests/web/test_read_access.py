@@ -273,3 +273,14 @@ def test_route_by_role(app, api, dataset):
                 if shown is secrets and res.status_code == 200 and len(leaked) != len(secrets):
                     failures.append(f"{user:>26} GET {path}: a reader misses the caller's data ({leaked})")
     assert not failures, "\n".join(failures)
+
+
+def test_page_writes_on_a_ticket_refuse_who_may_not_read_it(desk, dataset):
+    desk.login("eng2")
+    a = dataset["a"]
+    assert desk.post(f"/tickets/{a}/notes", {"text": "不该写上"}).status_code == 403
+    assert desk.post(f"/onsite/new/{a}", {"arrived_at": "2026-11-24T09:00", "work_done": "w"}).status_code == 403
+    desk.login("eng1")
+    assert desk.post(f"/tickets/{a}/notes", {"text": "已到场"}).status_code == 303
+    notes = desk.text(f"/tickets/{a}")
+    assert "已到场" in notes and "不该写上" not in notes
