@@ -210,6 +210,7 @@ class Ticket(Base):
         # issue 12: the ticket list's filters (holder, date range); the search's
         # trigram index is PostgreSQL-only: POSTGRES_ONLY_DDL at the end of this module
         Index("ix_ticket_assignee", "assignee"),
+        Index("ix_ticket_pm_group", "pm_group"),  # issue 11: a project's PM reads the project's tickets
         # ix_ticket_accepted_at (the date-range filter) is issue 9's, below with its KPI indexes
     )
 

@@ -11,10 +11,10 @@ instance data. The rule, by role (``engine.desk.users.ROLES``):
   of the escalation chain; admins run the system and its cockpit.
 - **The back line reads the tickets it worked on and its groups': PMs, engineers,
   tech support.** A ticket is theirs when they appear in its audit as the actor
-  (registered, claimed, completed, wrote a note, added a file, …), hold one of its
-  tasks (the process assigned it, ``camunda:assignee="${engineer}"``, or a lead
-  did), are its engineer or holder, have an open step of it offered to a group they
-  belong to or to them by name (they may pick it up, so they read it first), or
+  (registered, claimed, completed, wrote a note, added a file, …), hold or held one
+  of its tasks (the process assigned it, ``camunda:assignee="${engineer}"``, or a
+  lead did), have an open step of it offered to a group they belong to or to them
+  by name (they may pick it up, so they read it first), or
   were notified about it (an escalation sends the reader to the ticket). A
   project's PM also reads the tickets routed to their project (``Ticket.pm_group``,
   the group rules/routing.dmn names).
@@ -78,34 +78,36 @@ def can_see_customer_data(user: User) -> bool:
     return bool(user.role_codes - NO_CUSTOMER_DATA)
 
 
-def _worked_on(user: User):
-    """Ids of the tickets the user appears in: audit, tasks held, open steps offered to them, notifications."""
+def _ticket_ids(user: User):
+    """Ids of the tickets a back-line user reads, each part served by an index (see ``readable_clause``)."""
     name, codes = user.username, sorted(user.role_codes)
     offered = or_(
         and_(TaskCandidate.kind == "role", TaskCandidate.code.in_(codes)),
         and_(TaskCandidate.kind == "user", TaskCandidate.code == name),
     )
     return union(
-        select(AuditEvent.ticket_id).where(AuditEvent.actor == name),
-        select(HumanTask.ticket_id).where(HumanTask.assignee == name),
+        select(Ticket.id).where(Ticket.assignee == name),  # holds its current step
+        select(Ticket.id).where(Ticket.pm_group.in_(codes)),  # routed to their project
+        select(AuditEvent.ticket_id).where(AuditEvent.actor == name),  # did anything on it
+        select(HumanTask.ticket_id).where(HumanTask.assignee == name),  # holds or held a step
         select(HumanTask.ticket_id).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id).where(offered),
-        select(Notification.ticket_id).where(Notification.username == name),
+        select(Notification.ticket_id).where(Notification.username == name),  # was told about it
     )
 
 
 def readable_clause(user: User) -> ColumnElement[bool]:
-    """The tickets ``user`` may read, as a WHERE condition over ``Ticket`` (see the module docstring)."""
+    """The tickets ``user`` may read, as a WHERE condition over ``Ticket`` (see the module docstring).
+
+    For the back line it is ``ticket.id IN (…)`` over a union of small index lookups, so
+    the database finds the person's few tickets first and pages those; a condition on
+    each ticket row instead made PostgreSQL walk every ticket to fill a page (0.3 s at
+    220,000 tickets, growing with the table).
+    """
     if reads_every_ticket(user):
         return true()
     if not can_see_customer_data(user):
         return false()
-    name = user.username
-    return or_(
-        Ticket.assignee == name,
-        Ticket.engineer == name,
-        Ticket.pm_group.in_(sorted(user.role_codes)),
-        Ticket.id.in_(_worked_on(user)),
-    )
+    return Ticket.id.in_(_ticket_ids(user))
 
 
 def can_read_ticket(session: Session, user: User, ticket: Ticket) -> bool:
