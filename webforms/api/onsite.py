@@ -10,6 +10,11 @@ from . import bp, json_body, token_required
 from .schemas import Onsite
 
 
+def _record(record_id: int):
+    """The record, when its ticket is one the caller may read (issue 11)."""
+    return access.check_onsite(db.session, g.user, onsite.get(db.session, record_id))
+
+
 @bp.post("/tickets/<number>/onsite")
 @token_required(*onsite.FIELD_ROLES)
 def add_onsite(number: str):
@@ -22,13 +27,13 @@ def add_onsite(number: str):
 @bp.get("/onsite/<int:record_id>")
 @token_required()
 def get_onsite(record_id: int):
-    return Onsite().dump(access.check_onsite(db.session, g.user, onsite.get(db.session, record_id)))
+    return Onsite().dump(_record(record_id))
 
 
 @bp.put("/onsite/<int:record_id>")
 @token_required(*onsite.FIELD_ROLES)
 def edit_onsite(record_id: int):
-    record = onsite.update(db.session, access.check_onsite(db.session, g.user, onsite.get(db.session, record_id)), json_body(), user=g.user)
+    record = onsite.update(db.session, _record(record_id), json_body(), user=g.user)
     db.session.commit()
     return Onsite().dump(record)
 
@@ -37,7 +42,7 @@ def edit_onsite(record_id: int):
 @token_required(*onsite.FIELD_ROLES)
 def sign_onsite(record_id: int):
     """``{"signer_name", "signer_phone", "signature": "data:image/png;base64,…", "opinion"}``."""
-    record = onsite.sign(db.session, access.check_onsite(db.session, g.user, onsite.get(db.session, record_id)), json_body(), actor=g.user.username,
+    record = onsite.sign(db.session, _record(record_id), json_body(), actor=g.user.username,
                          store=files.store())
     db.session.commit()
     return Onsite().dump(record)
@@ -47,7 +52,7 @@ def sign_onsite(record_id: int):
 @token_required(*onsite.FIELD_ROLES)
 def confirm_onsite_backup(record_id: int):
     """The customer's first signature, before risky work: ``{"signer_name", "signature"}``."""
-    record = onsite.confirm_backup(db.session, access.check_onsite(db.session, g.user, onsite.get(db.session, record_id)), json_body(), actor=g.user.username,
+    record = onsite.confirm_backup(db.session, _record(record_id), json_body(), actor=g.user.username,
                                    store=files.store())
     db.session.commit()
     return Onsite().dump(record)
