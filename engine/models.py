@@ -227,6 +227,7 @@ class Ticket(Base):
         # issue 12: the ticket list's filters (holder, date range); the search's
         # trigram index is PostgreSQL-only: POSTGRES_ONLY_DDL at the end of this module
         Index("ix_ticket_assignee", "assignee"),
+        Index("ix_ticket_pm_group", "pm_group"),  # issue 11: a project's PM reads the project's tickets
         # ix_ticket_accepted_at (the date-range filter) is issue 9's, below with its KPI indexes
     )
 
@@ -330,6 +331,8 @@ class AuditEvent(Base):
     """Who did what, when, with the data they submitted."""
 
     __tablename__ = "audit_event"
+    # the tickets a person worked on (issue 11: what the back line may read)
+    __table_args__ = (Index("ix_audit_event_actor_ticket", "actor", "ticket_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=now, index=True)

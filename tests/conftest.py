@@ -147,6 +147,12 @@ class Api:
         self.complete(pm, number, "pm_confirm", pm_confirmed="confirmed")
         self.complete("agent1", number, "desk_confirm", desk_confirmed="confirmed")
 
+    def dispatch(self, number: str, engineer: str = "eng1") -> None:
+        """Send a registered ticket through pm1's project to ``engineer``, who may then read it (issue 11)."""
+        self.complete("agent1", number, "classify", category="network", impact="medium", urgency="medium")
+        self.complete("agent1", number, "online_fix", outcome="dispatch", solution="远程排查无果")
+        self.complete("pm1", number, "pm_assign", engineer=engineer)
+
     def ticket(self, number: str, username: str = "lead1") -> dict:
         res = self.get(username, f"/api/tickets/{number}")
         assert res.status_code == 200, res.get_json()

@@ -30,7 +30,7 @@ from flask_wtf.csrf import CSRFError
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from engine.desk import accounts, users
+from engine.desk import access, accounts, users
 from engine.errors import Forbidden, TooManyAttempts
 from engine.models import User
 
@@ -148,14 +148,16 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+# issue 11: tickets and the archive are customer data, which process owners do not read
+READERS = tuple(code for code, _name, _name_en in users.ROLES if code not in access.NO_CUSTOMER_DATA)
 # the sidebar: (section, endpoint, label, icon, roles that see it; none = everyone)
 NAVIGATION = (
     ("inbox", "inbox.index", _l("Inbox"), "inbox", ()),
     ("new", "tickets.new", _l("New ticket"), "plus", ("agent", "lead", "admin")),
-    ("tickets", "tickets.index", _l("Tickets"), "list", ()),
+    ("tickets", "tickets.index", _l("Tickets"), "list", READERS),
     ("processes", "processes.index", _l("Processes / versions"), "flow", ("process_owner", "admin")),
     ("reports", "reports.index", _l("Reports"), "chart", ("lead", "admin")),
-    ("customers", "customers.index", _l("Customers"), "user", ()),
+    ("customers", "customers.index", _l("Customers"), "user", READERS),
     ("knowledge", "knowledge.index", _l("Knowledge base"), "book", ()),
     ("announcements", "announcements.index", _l("Announcements"), "bell", ()),
     ("notifications", "notifications.templates", _l("Mail templates"), "bell", ("admin",)),  # issue 10

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..clock import now
@@ -29,8 +29,9 @@ from ..models import (
     Site,
     Ticket,
     TicketStatus,
+    User,
 )
-from . import audit
+from . import access, audit
 
 LINK_KEYS = ("organisation_id", "contact_id", "device_id")  # what intake may pick from the archive
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -406,10 +407,13 @@ def _existing_device(org: Organisation, values: dict) -> Device | None:
 # --- the organisation page ---------------------------------------------------------------------
 
 
-def overview(session: Session, org: Organisation, *, limit: int = 20) -> dict:
+def overview(session: Session, org: Organisation, *, reader: User | None, limit: int = 20) -> dict:
     """What the organisation page shows: its latest tickets, counts by status, satisfaction,
-    complaints, and the open tickets whose SLA clocks are breached or near their due time."""
+    complaints, and the open tickets whose SLA clocks are breached or near their due time —
+    of the tickets ``reader`` may read (issue 11; ``None``: all)."""
     mine = Ticket.organisation_id == org.id
+    if reader is not None and not access.reads_every_ticket(reader):
+        mine = and_(mine, access.readable_clause(reader))
     by_status = dict(session.execute(select(Ticket.status, func.count()).where(mine).group_by(Ticket.status)).all())
     satisfaction = dict(session.execute(
         select(Ticket.satisfaction, func.count()).where(mine, Ticket.satisfaction.is_not(None)).group_by(Ticket.satisfaction)

@@ -11,6 +11,9 @@ At a million tickets the list must never read what it does not show:
   own index, not by the text search.
 - the total is counted up to ``COUNT_CAP`` only ("more than 1,000"): counting every
   match of a common word cost more than finding the page.
+- what the reader may read (``access.readable_clause``, issue 11) is one more
+  condition of the same query, so paging stays in SQL; every caller names its
+  ``reader`` (``None`` only for the CLI and benchmarks, which read everything).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from sqlalchemy import Select, exists, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ..errors import Invalid, NotFound
-from ..models import TICKET_SEARCH_TEXT, HumanTask, SavedFilter, SlaClock, TaskState, Ticket
+from ..models import TICKET_SEARCH_TEXT, HumanTask, SavedFilter, SlaClock, TaskState, Ticket, User
+from . import access
 from .tickets import LOCAL_TZ, PREFIXES
 
 PAGE_SIZE = 50
@@ -82,9 +86,11 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=LOCAL_TZ)
 
 
-def statement(filters: Filters) -> Select:
-    """The tickets matching ``filters``, newest first."""
+def statement(filters: Filters, *, reader: User | None) -> Select:
+    """The tickets matching ``filters`` that ``reader`` may read, newest first."""
     stmt = select(Ticket)
+    if reader is not None and not access.reads_every_ticket(reader):
+        stmt = stmt.where(access.readable_clause(reader))
     for name in ("status", "type", "priority", "organisation"):
         if getattr(filters, name):
             stmt = stmt.where(getattr(Ticket, name) == getattr(filters, name))
@@ -121,13 +127,15 @@ class TicketPage:
         return self.page < self.pages or not self.total_exact
 
 
-def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = PAGE_SIZE) -> TicketPage:
-    """One page of matching tickets and their count up to ``COUNT_CAP``."""
+def find(
+    session: Session, filters: Filters, *, reader: User | None, page: int = 1, per_page: int = PAGE_SIZE
+) -> TicketPage:
+    """One page of the matching tickets ``reader`` may read, and their count up to ``COUNT_CAP``."""
     if not 1 <= per_page <= MAX_PAGE_SIZE:
         raise Invalid(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间 / per_page must be 1 to {MAX_PAGE_SIZE}",
                       fields={"per_page": [str(per_page)]})
     page = max(1, page)
-    stmt = statement(filters)
+    stmt = statement(filters, reader=reader)
     rows = list(session.scalars(stmt.offset((page - 1) * per_page).limit(per_page)))
     capped = stmt.order_by(None).with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
     total = session.scalar(select(func.count()).select_from(capped)) or 0
@@ -179,10 +187,12 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def export_rows(session: Session, filters: Filters, *, limit: int = EXPORT_MAX) -> Iterator[dict]:
-    """The matching tickets as plain values (times in local time), streamed in chunks, at most ``limit``."""
+def export_rows(
+    session: Session, filters: Filters, *, reader: User | None, limit: int = EXPORT_MAX
+) -> Iterator[dict]:
+    """The matching tickets ``reader`` may read as plain values (times in local time), streamed in chunks, at most ``limit``."""
     columns = [getattr(Ticket, name) for name in EXPORT_COLUMNS if name != "breached"]
-    stmt = statement(filters).with_only_columns(*columns, BREACHED.label("breached")).limit(limit)
+    stmt = statement(filters, reader=reader).with_only_columns(*columns, BREACHED.label("breached")).limit(limit)
     for row in session.execute(stmt.execution_options(yield_per=1000)):
         values = dict(row._mapping)
         for name, value in values.items():

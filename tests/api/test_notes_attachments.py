@@ -15,6 +15,7 @@ def upload(api, number, name, data, user="agent1"):
 
 def test_notes_internal_and_replies(api):
     number = api.new_ticket()["number"]
+    api.dispatch(number)  # eng1's ticket (issue 11: an engineer writes on the tickets they work on)
     res = api.post("agent1", f"/api/tickets/{number}/notes", json={"text": "客户说重启过交换机", "internal": True})
     assert res.status_code == 201 and res.get_json()["internal"] is True
     res = api.post("eng1", f"/api/tickets/{number}/notes", json={"text": "已安排明早上门", "internal": False})

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from .test_desk_in_browser import Person
+from .test_portal_in_browser import complete, staff_token
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +29,10 @@ def test_customer_signs_on_the_canvas(server, new_page):
     desk.login("agent1")
     number = desk.register(title="服务器硬盘告警", description="存储服务器硬盘亮黄灯", reporter_name="王工",
                            organisation="市人民医院信息科", phone="13800000000")
+    agent = staff_token(server, "agent1")  # on to eng1 through the project's PM: eng1 reads it then (issue 11)
+    complete(server, agent, number, "classify", category="network", impact="medium", urgency="medium")
+    complete(server, agent, number, "online_fix", outcome="dispatch", solution="远程排查无果")
+    complete(server, staff_token(server, "pm1"), number, "pm_assign", engineer="eng1")
     phone = new_page()
     phone.set_viewport_size({"width": 390, "height": 844})
     engineer = Person(phone, server)

@@ -66,7 +66,7 @@ PAGES = [
     ("knowledge-new", "lead1", "/kb/new"),
     ("announcements", "lead1", "/announcements"),
     ("ticket-notes-files", "agent1", "/tickets/{number}"),
-    ("onsite-new", "eng1", "/onsite/new/{number}"),
+    ("onsite-new", "lead1", "/onsite/new/{number}"),  # issue 11: a lead reads every ticket, eng1 only theirs
 ]
 
 

@@ -7,6 +7,7 @@ from api.test_onsite import png_data_url
 
 def test_write_sign_and_print(desk, api):
     number = api.new_ticket()["number"]
+    api.dispatch(number)  # eng1's ticket (issue 11)
     desk.login("eng1")
     assert "新建现场服务记录" in desk.text(f"/tickets/{number}")
     assert "工作内容" in desk.text(f"/onsite/new/{number}")
@@ -46,6 +47,7 @@ def test_write_sign_and_print(desk, api):
 
 def test_empty_signature_and_proxy_signing_are_refused(desk, api):
     number = api.new_ticket()["number"]
+    api.dispatch(number)  # eng1's ticket (issue 11)
     rec = api.post("eng1", f"/api/tickets/{number}/onsite", json={"arrived_at": "2026-11-24T09:00:00+08:00",
                    "departed_at": "2026-11-24T10:00:00+08:00", "work_done": "巡检"}).get_json()
     desk.login("eng1")

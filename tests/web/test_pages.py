@@ -395,7 +395,7 @@ def test_ticket_list_search_and_paging(desk, api):
     for i in range(22):
         api.new_ticket(title=f"打印机故障 {i}", organisation="财务部" if i % 2 else "人事部")
     api.new_ticket(title="VPN 无法连接", type="request")
-    desk.login("eng1")
+    desk.login("mgr1")  # the desk reads every ticket (issue 11)
     page = desk.text("/tickets")
     assert "23" in page and "第 1 / 2 页" in page
     page = desk.text("/tickets?page=2")
@@ -441,8 +441,10 @@ def test_ticket_page_offers_the_open_task_to_who_may_do_it(desk, api, app):
     tid = task_id(app, number, "classify")
     desk.login("agent1")
     assert f"/tasks/{tid}" in desk.text(f"/tickets/{number}")
-    desk.login("eng1")
+    desk.login("mgr1")  # reads every ticket, does not classify
     assert f"/tasks/{tid}" not in desk.text(f"/tickets/{number}")
+    desk.login("eng1")  # issue 11: not a ticket eng1 worked on
+    assert desk.get(f"/tickets/{number}").status_code == 403
 
 
 def test_unknown_ticket_is_404(desk):

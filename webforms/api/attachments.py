@@ -2,7 +2,7 @@
 
 from flask import g
 
-from engine.desk import attachments, tickets
+from engine.desk import access, attachments
 
 from .. import files
 from ..extensions import db
@@ -13,7 +13,7 @@ from .schemas import AttachmentInfo
 @bp.post("/tickets/<number>/attachments")
 @token_required()
 def add_attachment(number: str):
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, g.user, number)
     name, data = files.upload()
     row = attachments.add(db.session, ticket, name, data, actor=g.user.username, store=files.store(),
                           max_bytes=files.max_bytes())
@@ -24,11 +24,11 @@ def add_attachment(number: str):
 @bp.get("/tickets/<number>/attachments")
 @token_required()
 def list_attachments(number: str):
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, g.user, number)
     return {"items": AttachmentInfo(many=True).dump(attachments.of_ticket(db.session, ticket.id, kind=None))}
 
 
 @bp.get("/attachments/<int:attachment_id>")
 @token_required()
 def get_attachment(attachment_id: int):
-    return files.send(attachments.get(db.session, attachment_id))
+    return files.send(access.check_attachment(db.session, g.user, attachments.get(db.session, attachment_id)))

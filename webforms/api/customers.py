@@ -2,7 +2,7 @@
 
 from flask import g, request
 
-from engine.desk import customers, tickets
+from engine.desk import access, customers, tickets
 
 from ..extensions import db
 from . import bp, json_body, token_required
@@ -15,6 +15,7 @@ EDITORS = ("agent", "lead", "admin")
 @token_required()
 def list_customers():
     """Organisations (with contacts and devices) matching ``q`` in a name, phone, e-mail, model or serial."""
+    access.check_customer_data(g.user)
     page = max(1, request.args.get("page", 1, type=int))
     per_page = min(max(1, request.args.get("per_page", 20, type=int)), 100)
     rows, total = customers.search(db.session, request.args.get("q"), limit=per_page, offset=(page - 1) * per_page)
@@ -32,6 +33,7 @@ def create_customer():
 @bp.get("/customers/<int:organisation_id>")
 @token_required()
 def get_customer(organisation_id: int):
+    access.check_customer_data(g.user)
     return CustomerDetail().dump(customers.get(db.session, organisation_id))
 
 

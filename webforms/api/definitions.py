@@ -1,6 +1,7 @@
 from flask import g, request
 
 from engine.authoring import versions
+from engine.desk import access
 from engine.errors import Invalid
 from engine.models import HumanTask, TaskState
 from engine.runtime import definitions, instances
@@ -49,12 +50,13 @@ def start_instance(key: str):
 @bp.get("/instances/<int:instance_id>")
 @token_required()
 def get_instance(instance_id: int):
-    instance = instances.get(db.session, instance_id)
+    """The instance's state and data; without the caller's fields for those who may not see them (issue 11)."""
+    instance = access.check_instance(db.session, g.user, instances.get(db.session, instance_id))
     workflow = instances.read(instance)
     data = Instance(exclude=("tasks", "data")).dump(instance)
-    data["data"] = jsonable(instances.current_data(workflow))
+    data["data"] = access.instance_data(g.user, jsonable(instances.current_data(workflow)))
     rows = db.session.scalars(
         db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
     )
-    data["tasks"] = [task_json(r) for r in rows]
+    data["tasks"] = [task_json(r, with_form=access.can_see_customer_data(g.user)) for r in rows]
     return data

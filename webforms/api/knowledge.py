@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import g, request
 
-from engine.desk import knowledge, tickets
+from engine.desk import access, knowledge
 from engine.errors import Invalid
 
 from ..extensions import db
@@ -85,7 +85,7 @@ def use_kb(article_id: int):
     number = body.get("ticket")
     if not isinstance(number, str) or not number:
         raise Invalid("请指明工单号 / the ticket number is required", fields={"ticket": ["必填 / required"]})
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, g.user, number)
     step = body.get("bpmn_id") if isinstance(body.get("bpmn_id"), str) else None
     row = knowledge.use(db.session, knowledge.get(db.session, article_id), ticket, actor=g.user.username, bpmn_id=step)
     db.session.commit()
@@ -96,5 +96,5 @@ def use_kb(article_id: int):
 @token_required()
 def kb_for_ticket(number: str):
     """The published, still valid articles that best match the ticket's words."""
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, g.user, number)
     return {"items": [dict(KbHit().dump(a), score=s) for a, s in knowledge.for_ticket(db.session, ticket)]}

@@ -2,7 +2,7 @@
 
 from flask import g
 
-from engine.desk import notes, tickets
+from engine.desk import access, notes
 
 from ..extensions import db
 from . import bp, json_body, token_required
@@ -13,7 +13,7 @@ from .schemas import Note, NoteRequest, load
 @token_required()
 def add_note(number: str):
     """An internal note (default) or, with ``"internal": false``, a reply the customer sees."""
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, g.user, number)
     data = load(NoteRequest(), json_body())
     note = notes.add(db.session, ticket, data["text"], internal=data["internal"], actor=g.user.username)
     db.session.commit()
@@ -23,5 +23,5 @@ def add_note(number: str):
 @bp.get("/tickets/<number>/notes")
 @token_required()
 def list_notes(number: str):
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, g.user, number)
     return {"items": Note(many=True).dump(notes.of_ticket(db.session, ticket.id))}

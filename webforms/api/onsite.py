@@ -2,7 +2,7 @@
 
 from flask import g
 
-from engine.desk import onsite, tickets
+from engine.desk import access, onsite
 
 from .. import files
 from ..extensions import db
@@ -10,10 +10,15 @@ from . import bp, json_body, token_required
 from .schemas import Onsite
 
 
+def _record(record_id: int):
+    """The record, when its ticket is one the caller may read (issue 11)."""
+    return access.check_onsite(db.session, g.user, onsite.get(db.session, record_id))
+
+
 @bp.post("/tickets/<number>/onsite")
 @token_required(*onsite.FIELD_ROLES)
 def add_onsite(number: str):
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, g.user, number)
     record = onsite.create(db.session, ticket, json_body(), user=g.user)
     db.session.commit()
     return Onsite().dump(record), 201
@@ -22,13 +27,13 @@ def add_onsite(number: str):
 @bp.get("/onsite/<int:record_id>")
 @token_required()
 def get_onsite(record_id: int):
-    return Onsite().dump(onsite.get(db.session, record_id))
+    return Onsite().dump(_record(record_id))
 
 
 @bp.put("/onsite/<int:record_id>")
 @token_required(*onsite.FIELD_ROLES)
 def edit_onsite(record_id: int):
-    record = onsite.update(db.session, onsite.get(db.session, record_id), json_body(), user=g.user)
+    record = onsite.update(db.session, _record(record_id), json_body(), user=g.user)
     db.session.commit()
     return Onsite().dump(record)
 
@@ -37,7 +42,7 @@ def edit_onsite(record_id: int):
 @token_required(*onsite.FIELD_ROLES)
 def sign_onsite(record_id: int):
     """``{"signer_name", "signer_phone", "signature": "data:image/png;base64,…", "opinion"}``."""
-    record = onsite.sign(db.session, onsite.get(db.session, record_id), json_body(), actor=g.user.username,
+    record = onsite.sign(db.session, _record(record_id), json_body(), actor=g.user.username,
                          store=files.store())
     db.session.commit()
     return Onsite().dump(record)
@@ -47,7 +52,7 @@ def sign_onsite(record_id: int):
 @token_required(*onsite.FIELD_ROLES)
 def confirm_onsite_backup(record_id: int):
     """The customer's first signature, before risky work: ``{"signer_name", "signature"}``."""
-    record = onsite.confirm_backup(db.session, onsite.get(db.session, record_id), json_body(), actor=g.user.username,
+    record = onsite.confirm_backup(db.session, _record(record_id), json_body(), actor=g.user.username,
                                    store=files.store())
     db.session.commit()
     return Onsite().dump(record)

@@ -1,6 +1,6 @@
 from flask import g, request
 
-from engine.desk import attachments, audit, knowledge, notes, onsite, pauses, search, tickets
+from engine.desk import access, attachments, audit, knowledge, notes, onsite, pauses, search, tickets
 from engine.models import HumanTask, TaskState
 from engine.runtime import handling, instances
 
@@ -49,7 +49,7 @@ def list_tickets():
     from/to (local days), page, per_page (20, at most 200); ``total`` stops at 1,000 (``total_exact``)."""
     args = request.args
     per_page = args.get("per_page", 20, type=int)
-    result = search.find(db.session, search.Filters.parse(args), page=args.get("page", 1, type=int),
+    result = search.find(db.session, search.Filters.parse(args), reader=g.user, page=args.get("page", 1, type=int),
                          per_page=per_page)
     return {
         "items": TicketSummary(many=True).dump(result.rows),
@@ -64,7 +64,7 @@ def list_tickets():
 @bp.get("/tickets/<number>")
 @token_required()
 def get_ticket(number: str):
-    return ticket_json(tickets.get_by_number(db.session, number))
+    return ticket_json(access.ticket(db.session, g.user, number))
 
 
 @bp.post("/tickets/<number>/supplement")

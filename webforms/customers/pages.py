@@ -14,7 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.desk import customers, tickets
+from engine.desk import access, customers, tickets
 from engine.errors import EngineError, Invalid
 
 from ..auth import staff, staff_required
@@ -44,6 +44,7 @@ ADDERS = {
 @bp.get("")
 @staff_required()
 def index():
+    access.check_customer_data(staff())
     q = request.args.get("q", "").strip()
     page = max(1, request.args.get("page", 1, type=int))
     rows, total = customers.search(db.session, q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
@@ -87,9 +88,10 @@ def create():
 @bp.get("/<int:organisation_id>")
 @staff_required()
 def show(organisation_id: int):
+    access.check_customer_data(staff())
     org = customers.get(db.session, organisation_id)
     return render_template(
-        "customers/show.html", org=org, view=customers.overview(db.session, org), status_names=STATUS_NAMES,
+        "customers/show.html", org=org, view=customers.overview(db.session, org, reader=staff()), status_names=STATUS_NAMES,
         type_names=TYPE_NAMES, clock_names=CLOCK_NAMES, satisfaction_names=SATISFACTION_NAMES,
         may_edit=staff().has_role(*EDITORS),
     )

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.desk import knowledge
+from engine.desk import access, knowledge
 from engine.errors import EngineError, Invalid
 from engine.models import HumanTask, KbStatus, Ticket
 
@@ -135,6 +135,7 @@ def _task(task_id: int) -> HumanTask:
     row = db.session.get(HumanTask, task_id)
     if row is None or row.ticket_id is None:
         abort(404)
+    access.check_ticket_id(db.session, staff(), row.ticket_id)  # issue 11: the ticket's words are the caller's
     return row
 
 

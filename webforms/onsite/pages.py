@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.desk import onsite, tickets
+from engine.desk import access, onsite, tickets
 from engine.errors import Invalid
 from engine.models import Ticket
 
@@ -24,6 +24,11 @@ bp = Blueprint("onsite", __name__, url_prefix="/onsite")
 FIELDS = ("arrived_at", "departed_at", "work_done", "parts", "risky_work", "backup_done", "backup_note")
 
 
+def _record(record_id: int):
+    """The record, when its ticket is one the user may read (issue 11)."""
+    return access.check_onsite(db.session, staff(), onsite.get(db.session, record_id))
+
+
 def _form() -> dict:
     data = {k: request.form.get(k, "") for k in FIELDS}
     for key in ("risky_work", "backup_done"):
@@ -34,14 +39,14 @@ def _form() -> dict:
 @bp.get("/new/<number>")
 @staff_required(*onsite.FIELD_ROLES)
 def new(number: str):
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, staff(), number)
     return render_template("onsite/edit.html", ticket=ticket, record=None, form={}, errors={})
 
 
 @bp.post("/new/<number>")
 @staff_required(*onsite.FIELD_ROLES)
 def create(number: str):
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, staff(), number)
     try:
         record = onsite.create(db.session, ticket, _form(), user=staff())
     except Invalid as exc:
@@ -56,7 +61,7 @@ def create(number: str):
 @bp.post("/<int:record_id>/edit")
 @staff_required(*onsite.FIELD_ROLES)
 def save(record_id: int):
-    record = onsite.get(db.session, record_id)
+    record = _record(record_id)
     ticket = db.session.get(Ticket, record.ticket_id)
     try:
         onsite.update(db.session, record, _form(), user=staff())
@@ -71,7 +76,7 @@ def save(record_id: int):
 @bp.get("/<int:record_id>/edit")
 @staff_required(*onsite.FIELD_ROLES)
 def edit(record_id: int):
-    record = onsite.get(db.session, record_id)
+    record = _record(record_id)
     ticket = db.session.get(Ticket, record.ticket_id)
     form = {k: getattr(record, k) for k in FIELDS}
     for key in ("arrived_at", "departed_at"):
@@ -88,21 +93,21 @@ def _page(record, *, errors=None, error=None, status: int = 200):
 @bp.get("/<int:record_id>")
 @staff_required()
 def show(record_id: int):
-    return _page(onsite.get(db.session, record_id))
+    return _page(_record(record_id))
 
 
 @bp.post("/<int:record_id>/<any(sign, confirm_backup):step>")
 @staff_required(*onsite.FIELD_ROLES)
 def sign(record_id: int, step: str):
     """The customer's signature: confirming the backup before risky work, or signing off the visit."""
-    record = onsite.get(db.session, record_id)
+    record = _record(record_id)
     data = {k: request.form.get(k, "") for k in ("signer_name", "signer_phone", "opinion", "signature")}
     write = onsite.sign if step == "sign" else onsite.confirm_backup
     try:
         write(db.session, record, data, actor=staff().username, store=files.store())
     except Invalid as exc:
         db.session.rollback()
-        return _page(onsite.get(db.session, record_id), errors=exc.fields, error=exc, status=422)
+        return _page(_record(record_id), errors=exc.fields, error=exc, status=422)
     db.session.commit()
     if step == "sign":
         flash(_("Signed by %(name)s.", name=record.signer_name), "success")
@@ -114,6 +119,6 @@ def sign(record_id: int, step: str):
 @bp.get("/<int:record_id>/print")
 @staff_required()
 def printable(record_id: int):
-    record = onsite.get(db.session, record_id)
+    record = _record(record_id)
     ticket = db.session.get(Ticket, record.ticket_id)
     return render_template("onsite/print.html", record=record, ticket=ticket, names=people())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.desk import users
+from engine.desk import access, users
 from engine.errors import Conflict, Invalid
 from engine.models import HumanTask, TaskState, Ticket
 from engine.runtime import instances, tasks
@@ -93,6 +93,7 @@ def _done(row: HumanTask, conflict: Conflict | None = None, status: int = 200):
 def show(task_id: int):
     row = tasks.get(db.session, task_id)
     if row.state != TaskState.READY:
+        access.check_ticket_id(db.session, staff(), row.ticket_id)  # issue 11: a done step shows its ticket
         return _done(row)
     tasks.check_may_do(staff(), row)
     return _page(row)

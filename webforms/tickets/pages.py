@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.clock import now
-from engine.desk import attachments, audit, customers, notes, onsite, search, tickets
+from engine.desk import access, attachments, audit, customers, notes, onsite, search, tickets
 from engine.errors import Invalid, NotFound
 from engine.models import (
     HumanTask,
@@ -294,7 +294,7 @@ def _list_page(filters: search.Filters, invalid: Invalid | None = None):
     args = request.args
     page = max(1, args.get("page", 1, type=int) or 1)
     per_page = min(max(args.get("per_page", PER_PAGE, type=int) or PER_PAGE, 1), search.MAX_PAGE_SIZE)
-    result = search.find(db.session, filters, page=page, per_page=per_page)
+    result = search.find(db.session, filters, reader=staff(), page=page, per_page=per_page)
     steps = search.current_steps(db.session, [t.id for t in result.rows])
     at = now()
     rows = [(t, steps.get(t.id, []), search.sla_state(t, at)) for t in result.rows]
@@ -323,6 +323,7 @@ def index():
 def export():
     """The list as it is filtered, as CSV (UTF-8 with BOM so Excel reads Chinese), streamed."""
     filters = search.Filters.parse(request.args)
+    reader = staff()  # issue 11: only the tickets this user may read
     stage_names = _stage_names()
     names = people()
 
@@ -331,7 +332,7 @@ def export():
         writer = csv.writer(out)
         out.write("\ufeff")
         writer.writerow([str(label) for label in CSV_HEADERS.values()])
-        for n, values in enumerate(search.export_rows(db.session, filters), 1):
+        for n, values in enumerate(search.export_rows(db.session, filters, reader=reader), 1):
             values["type"] = str(TYPE_NAMES.get(values["type"], values["type"]))
             values["status"] = str(STATUS_NAMES.get(values["status"], values["status"]))
             values["stage"] = "、".join(stage_names.get(s, s) for s in (values["stage"] or "").split(",") if s)
@@ -559,7 +560,7 @@ def diagram(ticket: Ticket) -> dict:
 @bp.get("/<number>")
 @staff_required()
 def show(number: str):
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, staff(), number)
     version = version_of(ticket)  # imported history: no instance
     info = catalog(version) if version else Catalog({}, {}, {})
     names = people()
@@ -598,7 +599,7 @@ def customer_of(ticket: Ticket) -> dict:
 @bp.post("/<number>/notes")
 @staff_required()
 def add_note(number: str):
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, staff(), number)
     try:
         notes.add(db.session, ticket, request.form.get("text", ""), internal=request.form.get("visibility") != "reply",
                   actor=staff().username)
@@ -614,7 +615,7 @@ def add_note(number: str):
 @bp.post("/<number>/attachments")
 @staff_required()
 def add_attachment(number: str):
-    ticket = tickets.get_by_number(db.session, number)
+    ticket = access.ticket(db.session, staff(), number)
     name, data = files.upload()
     try:
         row = attachments.add(db.session, ticket, name, data, actor=staff().username, store=files.store(),
@@ -631,4 +632,4 @@ def add_attachment(number: str):
 @bp.get("/files/<int:attachment_id>")
 @staff_required()
 def attachment(attachment_id: int):
-    return files.send(attachments.get(db.session, attachment_id))
+    return files.send(access.check_attachment(db.session, staff(), attachments.get(db.session, attachment_id)))
