@@ -1,7 +1,7 @@
 """audit_event (actor, ticket_id), ticket (pm_group): the tickets a person worked on and a project's, for issue 11's read access
 
 Revision ID: i11c0001
-Revises: i12a0002
+Revises: i11b0001
 Create Date: 2026-12-02 20:50:00
 
 """
