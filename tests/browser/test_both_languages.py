@@ -112,6 +112,11 @@ def test_completeness_and_the_lists_speak_the_pages_language(visitor, size, lang
     assert missing.endswith("Device model, Serial number" if english else "设备型号、序列号"), missing
     agent.shot(artefacts, "task-unqualified")
 
+    page.goto(f"{agent.base}/tickets/{number}")  # a lead's reassign form wraps under the open step at 390 px
+    assert page.locator(".open-task .reassign-form").count() == 1
+    agent.no_horizontal_scroll()
+    agent.shot(artefacts, "ticket-lead")
+
     page.goto(f"{agent.base}/tickets?q={number}")
     row = page.locator(f'tr[data-number="{number}"]')
     assert row.locator(".col-step").inner_text().strip() == ("Online fix" if english else "在线解决")
@@ -191,10 +196,25 @@ def test_reports_name_steps_categories_and_rules_in_the_pages_language(visitor, 
 @pytest.mark.parametrize(("size", "lang"), CASES, ids=IDS)
 def test_process_names_shifts_and_notifications_in_the_pages_language(visitor, size, lang, artefacts):
     english = lang == "en"
+    solver = visitor(size, lang)  # a ticket resolved online: its ticket_resolution is done, the ticket waits for the callback
+    solver.login("agent1")
+    solver.register()
+    solver.page.wait_for_url(TASK_URL)
+    solver.page.select_option('select[name="category"]', "desktop")
+    solver.choose("impact", "low")
+    solver.choose("urgency", "low")
+    solver.submit_task()
+    solver.choose("outcome", "resolved")
+    solver.page.fill('[name="solution"]', "电话指导重置密码")
+    solver.submit_task()
+
     admin = visitor(size, lang)
     admin.login("admin1")
     page = admin.page
     page.goto(admin.base + "/processes/")
+    called = page.locator('[data-called="ticket_resolution"]')
+    assert int(called.get_attribute("data-completed")) >= 1  # it said "completed 0" while the callers ran
+    assert ("Runs inside other processes" if english else "作为被调用流程运行") in called.inner_text()
     heads = {key: page.locator(f"#process-{key} .card-title").inner_text()
              for key in ("service_desk", "ticket_resolution", "complaint")}
     if english:
