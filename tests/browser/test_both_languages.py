@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.browser.conftest import serve_desk
-from tests.browser.test_daily_use import CASES, IDS, LANGS, TASK_URL, artefacts  # noqa: F401 (the fixture)
-from tests.browser.test_daily_use import visitor as visitor  # noqa: F401,PLC0414 (the fixture)
+# the people and sizes of issue 13's other browser tests (``artefacts`` and ``visitor`` are fixtures)
+from tests.browser.test_daily_use import CASES, IDS, TASK_URL, artefacts, visitor  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -196,7 +196,7 @@ def test_reports_name_steps_categories_and_rules_in_the_pages_language(visitor, 
 @pytest.mark.parametrize(("size", "lang"), CASES, ids=IDS)
 def test_process_names_shifts_and_notifications_in_the_pages_language(visitor, size, lang, artefacts):
     english = lang == "en"
-    solver = visitor(size, lang)  # a ticket resolved online: its ticket_resolution is done, the ticket waits for the callback
+    solver = visitor(size, lang)  # resolved online: its ticket_resolution is done, the ticket waits for its callback
     solver.login("agent1")
     solver.register()
     solver.page.wait_for_url(TASK_URL)
@@ -218,7 +218,8 @@ def test_process_names_shifts_and_notifications_in_the_pages_language(visitor, s
     heads = {key: page.locator(f"#process-{key} .card-title").inner_text()
              for key in ("service_desk", "ticket_resolution", "complaint")}
     if english:
-        assert heads["service_desk"].startswith("Service desk ticket") and heads["complaint"].startswith("Complaint handling")
+        assert heads["service_desk"].startswith("Service desk ticket")
+        assert heads["complaint"].startswith("Complaint handling")
         assert heads["ticket_resolution"].startswith("Ticket resolution")
     else:
         assert heads["service_desk"].startswith("服务台工单流程") and heads["complaint"].startswith("投诉处理")

@@ -141,7 +141,8 @@ def key_labels() -> dict[str, dict]:
     version = desk_version()
     words = diagram_words(version)
     options = catalog(version).options if version else {}
-    categories = {value: words.option(None, "category", value, name) for value, name in options.get("category", {}).items()}
+    categories = {value: words.option(None, "category", value, name)
+                  for value, name in options.get("category", {}).items()}
     roles = {r.code: (r.name_en if is_english() else r.name) for r in db.session.scalars(select(Role))}
     return {
         "type": {k: str(v) for k, v in TYPE_NAMES.items()},

@@ -310,7 +310,8 @@ def _list_page(filters: search.Filters, invalid: Invalid | None = None):
     return render_template(
         "tickets/list.html", rows=rows, result=result, filters=filters, query=query,
         status_names=STATUS_NAMES, type_names=TYPE_NAMES, sla_names=SLA_STATE_NAMES, names=people(),
-        role_names=lambda codes: (", " if is_english() else "、").join(roles.get(c, c) for c in codes), saved=search.saved_filters(db.session, staff().username, "tickets"),
+        role_names=lambda codes: (", " if is_english() else "、").join(roles.get(c, c) for c in codes),
+        saved=search.saved_filters(db.session, staff().username, "tickets"),
         invalid=invalid,
     ), 422 if invalid else 200  # fmt: skip
 
@@ -345,7 +346,8 @@ def export():
         for n, values in enumerate(search.export_rows(db.session, filters), 1):
             values["type"] = str(TYPE_NAMES.get(values["type"], values["type"]))
             values["status"] = str(STATUS_NAMES.get(values["status"], values["status"]))
-            values["stage"] = sep.join(element_name(stage_names.get(s, s), s) for s in (values["stage"] or "").split(",") if s)
+            steps = [s for s in (values["stage"] or "").split(",") if s]
+            values["stage"] = sep.join(element_name(stage_names.get(s, s), s) for s in steps)
             values["category"] = categories.get(values["category"], values["category"])
             values["assignee"] = names.get(values["assignee"], values["assignee"] or "")
             values["breached"] = _("Yes") if values["breached"] else _("No")
