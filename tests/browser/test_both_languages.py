@@ -75,6 +75,7 @@ def test_the_migration_preview_names_steps_in_the_pages_language(migrating_desk,
     page = admin.page
     page.goto(f"{migrating_desk}/processes/service_desk/migrate?from=1&to=2&preview=1")
     preview = page.locator("#preview").inner_text()
+    assert "王小服" in page.locator("#preview-form").inner_text()  # who started it, by name, not "agent1"
     assert page.locator("#preview .plan[data-migratable=true]").count() == 1
     if lang == "en":
         assert "Classify and prioritise (kept; changed: instructions)" in preview, preview

@@ -34,6 +34,7 @@ from engine.runtime import definitions, instances
 from ..auth import staff, staff_required
 from ..extensions import db
 from ..i18n import diagram_words, engine_text, local_time
+from ..tickets.pages import people
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -336,7 +337,7 @@ def migrate(key: str):
         _name_plan_steps(plans, diagram_words(_version(key, target)), diagram_words(_version(key, source)))
     return render_template("processes/migrate.html", key=key, numbers=numbers, source=source, target=target,
                            recompute=recompute, chosen=set(chosen), running=running, plans=plans,
-                           tickets=migration.ticket_numbers(db.session, [i.id for i in running]))
+                           tickets=migration.ticket_numbers(db.session, [i.id for i in running]), names=people())
 
 
 # what SpiffWorkflow's spec comparison says changed in a step, in words (other names shown as they are)
