@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
-from engine.runtime import labels
+from engine.runtime import instances, labels
 
 from .extensions import babel, db
 from .redirects import safe_next
@@ -85,6 +85,28 @@ def step_name(task: HumanTask) -> str:
     return diagram_words(cache[task.instance_id]).element(task.bpmn_id, task.name)
 
 
+def desk_words() -> labels.Labels:
+    """The label table of the desk process's latest version, once per request.
+
+    Lists that show many tickets' steps (the ticket list, the inbox filter, the
+    reports) name them by this one table rather than loading each ticket's version.
+    """
+    if not is_english():
+        return labels.EMPTY
+    if "_desk_words" not in g:
+        version = db.session.scalar(
+            select(ProcessVersion).where(ProcessVersion.key == instances.DESK_PROCESS)
+            .order_by(ProcessVersion.version.desc()).limit(1)
+        )
+        g._desk_words = labels.of(version) if version is not None else labels.EMPTY
+    return g._desk_words
+
+
+def element_name(name: str, bpmn_id: str | None) -> str:
+    """A diagram element's name in the page's language, by the desk's label table."""
+    return desk_words().element(bpmn_id, name) if bpmn_id else name
+
+
 def duration(value: timedelta | None) -> str:
     """An elapsed time as "2h 05m" or "1d 3h" (in the page's language)."""
     if value is None:
@@ -112,7 +134,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["engine_text"] = engine_text
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["step_name"] = step_name
+    app.jinja_env.filters["element_name"] = element_name
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
-    app.context_processor(lambda: {"current_locale": language(), "is_english": is_english()})
+    app.context_processor(lambda: {"current_locale": language(), "is_english": is_english(),
+                                   "list_sep": ", " if is_english() else "、"})
     app.register_blueprint(bp)

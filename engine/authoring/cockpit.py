@@ -13,7 +13,7 @@ own: they run inside the desk's instances. ``called_runs`` counts those.
 
 from __future__ import annotations
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from ..models import HumanTask, InstanceStatus, ProcessInstance, ProcessVersion, TaskState, Ticket
@@ -53,18 +53,27 @@ def failed(session: Session, key: str | None = None) -> list[tuple[ProcessInstan
 
 
 def called_runs(session: Session) -> dict[str, dict[str, int]]:
-    """{called process id: {instance status: instances that ran it}}: runs inside other processes.
+    """{called process id: {"running" | "completed" | "error": runs}}: runs inside other processes.
 
     A called process shows up as the ``process_id`` of the human tasks it created in
-    its caller's instance.
+    its caller's instance. A run is running while one of its steps is open, completed
+    when none is (the caller went on: a ticket resolved online is a finished
+    ticket_resolution, though the ticket still waits for its callback), and in error
+    with its caller.
     """
-    rows = session.execute(
-        select(HumanTask.process_id, ProcessInstance.status, func.count(distinct(HumanTask.instance_id)))
+    per_run = (
+        select(HumanTask.process_id, HumanTask.instance_id, ProcessInstance.status,
+               func.max(case((HumanTask.state == TaskState.READY, 1), else_=0)).label("open"))
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .where(HumanTask.process_id != ProcessInstance.process_key)
-        .group_by(HumanTask.process_id, ProcessInstance.status)
+        .group_by(HumanTask.process_id, HumanTask.instance_id, ProcessInstance.status)
+        .subquery()
     )
+    state = case((per_run.c.status == InstanceStatus.ERROR, "error"), (per_run.c.open == 1, "running"),
+                 else_="completed")
     runs: dict[str, dict[str, int]] = {}
-    for process_id, status, count in rows:
+    for process_id, status, count in session.execute(
+        select(per_run.c.process_id, state, func.count()).group_by(per_run.c.process_id, state)
+    ):
         runs.setdefault(process_id, {})[status] = count
     return runs

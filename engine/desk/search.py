@@ -149,6 +149,7 @@ class Step:
     name: str
     assignee: str | None
     roles: list[str]
+    bpmn_id: str | None = None  # so a page can name the step in its language
 
 
 def current_steps(session: Session, ticket_ids: list[int]) -> dict[int, list[Step]]:
@@ -156,13 +157,13 @@ def current_steps(session: Session, ticket_ids: list[int]) -> dict[int, list[Ste
     if not ticket_ids:
         return {}
     stmt = (
-        select(HumanTask.ticket_id, HumanTask.name, HumanTask.assignee, HumanTask.roles)
+        select(HumanTask.ticket_id, HumanTask.name, HumanTask.assignee, HumanTask.roles, HumanTask.bpmn_id)
         .where(HumanTask.ticket_id.in_(ticket_ids), HumanTask.state == TaskState.READY)
         .order_by(HumanTask.id)
     )
     steps: dict[int, list[Step]] = {}
-    for ticket_id, name, assignee, roles in session.execute(stmt):
-        steps.setdefault(ticket_id, []).append(Step(name, assignee, list(roles or [])))
+    for ticket_id, name, assignee, roles, bpmn_id in session.execute(stmt):
+        steps.setdefault(ticket_id, []).append(Step(name, assignee, list(roles or []), bpmn_id))
     return steps
 
 

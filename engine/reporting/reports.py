@@ -43,14 +43,18 @@ def trend(session: Session, period: Period, months: int = 6) -> list[dict]:
 
 
 def workload(session: Session, period: Period) -> dict:
-    """Steps done in the period by stage (the step's name) and by person, from the task rows."""
+    """Steps done in the period by stage and by person, from the task rows.
+
+    A stage is ``[name, count, bpmn_id]``: the step's id keeps one bar per step when a
+    later version renamed it, and lets a page name it in its own language.
+    """
     done = (HumanTask.state == TaskState.COMPLETED, HumanTask.completed_at >= period.start,
             HumanTask.completed_at < period.end)
-    by_stage = session.execute(select(HumanTask.name, func.count()).where(*done).group_by(HumanTask.name)
-                               .order_by(func.count().desc())).all()
+    by_stage = session.execute(select(func.max(HumanTask.name), func.count(), HumanTask.bpmn_id).where(*done)
+                               .group_by(HumanTask.bpmn_id).order_by(func.count().desc())).all()
     by_person = session.execute(select(HumanTask.completed_by, func.count()).where(*done)
                                 .group_by(HumanTask.completed_by).order_by(func.count().desc())).all()
-    return {"stage": [[name, n] for name, n in by_stage], "person": [[who or "", n] for who, n in by_person]}
+    return {"stage": [[name, n, step] for name, n, step in by_stage], "person": [[who or "", n] for who, n in by_person]}
 
 
 def _figure_row(name: str, figure, target=None) -> list:

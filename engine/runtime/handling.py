@@ -43,7 +43,8 @@ def reassign(session: Session, task_id: int, *, user: User, to: str, reason: str
     _touch_ticket_assignee(session, row)
     number = session.get(Ticket, row.ticket_id).number if row.ticket_id else ""
     session.add(Notification(username=target.username, ticket_id=row.ticket_id, kind="task_assigned",
-                             message=f"组长 {user.username} 将工单 {number} 的“{row.name}”改派给您：{reason}",
+                             message=f"组长 {user.username} 将工单 {number} 的“{row.name}”改派给您：{reason} / "
+                                     f"{user.username} handed you a step of ticket {number}: {reason}",
                              created_at=now()))
     audit.record(session, "reassign", actor=user.username, instance_id=row.instance_id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name,
@@ -104,7 +105,8 @@ def chase(session: Session, number: str, *, user: User, note: str = "") -> Ticke
     ticket.chased = (ticket.chased or 0) + 1
     holders = session.scalars(select(HumanTask).where(HumanTask.ticket_id == ticket.id,
                                                       HumanTask.state == TaskState.READY)).all()
-    message = f"工单 {number} 客户催单（第 {ticket.chased} 次）：{note or ticket.title}"
+    message = (f"工单 {number} 客户催单（第 {ticket.chased} 次）：{note or ticket.title} / "
+               f"ticket {number} chased by the customer (time {ticket.chased}): {note or ticket.title}")
     told = set()
     for row in holders:
         if row.assignee and row.assignee not in told:

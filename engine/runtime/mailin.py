@@ -170,7 +170,8 @@ def _reply(session: Session, ticket: Ticket, message: EmailMessage, *, actor: st
     _attach(session, ticket, message, actor=actor, store=store, max_bytes=max_bytes)
     if ticket.assignee:
         session.add(Notification(username=ticket.assignee, ticket_id=ticket.id, kind="customer_reply",
-                                 message=f"工单 {ticket.number} 收到客户邮件回复", created_at=now()))
+                                 message=f"工单 {ticket.number} 收到客户邮件回复 / ticket {ticket.number}: the customer replied",
+                                 created_at=now()))
 
 
 def _open(session: Session, contact: Contact, message: EmailMessage, address: str, *, actor: str, store: Path,

@@ -7,6 +7,7 @@ Debian's chromium driven by Playwright. No browser is ever downloaded: without
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -62,10 +63,9 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float =
     raise RuntimeError(f"desk serve did not answer at {url}:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """The base URL of a freshly initialised desk served by gunicorn."""
-    work = tmp_path_factory.mktemp("desk-server")
+@contextlib.contextmanager
+def serve_desk(work: Path):
+    """``desk init --demo`` on a fresh SQLite file in ``work`` and ``desk serve`` on a free port; yields its URL."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{work / 'desk.sqlite'}",
@@ -91,6 +91,13 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The base URL of a freshly initialised desk served by gunicorn."""
+    with serve_desk(tmp_path_factory.mktemp("desk-server")) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -171,3 +171,26 @@ def test_the_cockpit_counts_where_instances_wait_and_retries_failed_ones(desk, a
     assert f'data-instance="{broken}"' not in desk.text("/processes/service_desk/versions/1/cockpit")
     desk.login("owner1")
     assert desk.get("/processes/service_desk/versions/1/cockpit").status_code == 403
+
+
+def test_called_processes_count_their_own_runs_not_their_callers(desk, api):
+    """ticket_resolution ends when a ticket is resolved online, though the ticket waits for its callback."""
+    online = api.new_ticket()["number"]
+    api.complete("agent1", online, "classify", **CLASSIFY)
+    api.complete("agent1", online, "online_fix", outcome="resolved", solution="电话指导重置密码")
+    waiting = api.new_ticket()["number"]
+    api.complete("agent1", waiting, "classify", **CLASSIFY)  # at the online fix: its resolution runs
+    complaint = api.new_ticket(type="complaint", title="工程师态度差")["number"]
+    api.complete("agent1", complaint, "classify", category="desktop", impact="low", urgency="low")
+    api.complete("agent1", complaint, "complaint_record", complaint_target="eng1", complaint_detail="到场迟到两小时")
+    api.complete("lead1", complaint, "complaint_handle", handling="已约谈当事人并致歉", responsible="lead1")
+    api.complete("agent1", complaint, "complaint_callback", reached=True, satisfaction="basically_satisfied")
+    api.complete("lead1", complaint, "improvement_plan", plan="开展服务礼仪培训", owner="pm1")
+    api.complete("pm1", complaint, "improvement_implement", implemented=True, result="已完成培训")
+    api.complete("agent1", complaint, "complaint_second_callback", second_reached=True, second_satisfaction="satisfied")
+    desk.login("admin1")
+    index = desk.text("/processes/")
+    resolution = index.split('data-called="ticket_resolution"', 1)[1].split(">", 1)[0]
+    assert 'data-running="1"' in resolution and 'data-completed="1"' in resolution, resolution
+    handled = index.split('data-called="complaint"', 1)[1].split("</p>", 1)[0]
+    assert 'data-running="0"' in handled and 'data-completed="1"' in handled, handled  # was "completed 0"

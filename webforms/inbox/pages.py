@@ -21,9 +21,9 @@ from engine.runtime import definitions, instances, tasks
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import local_time, step_name
+from ..i18n import element_name, local_time, step_name
 from ..redirects import safe_next
-from ..tickets.pages import TYPE_NAMES, people
+from ..tickets.pages import TYPE_NAMES, people, staff_people
 
 bp = Blueprint("inbox", __name__)
 
@@ -107,7 +107,7 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
     return {
         "type": [(t, t) for t in TYPE_NAMES],
         "priority": [(p, p) for p in PRIORITIES],
-        "stage": _stage_choices(),
+        "stage": sorted(((code, element_name(name, code)) for code, name in _stage_choices()), key=lambda kv: kv[1]),
     }
 
 
@@ -130,7 +130,7 @@ def _listing() -> dict:
     return {
         "scope": scope, "filters": filters, "items": _items(result.rows), "total": result.total, "total_exact": result.total_exact,
         "page": result.page, "pages": result.pages, "sort": sort, "sortable": SORTABLE, "keep": keep,
-        "choices": _choices(), "type_names": TYPE_NAMES, "people": people(),
+        "choices": _choices(), "type_names": TYPE_NAMES, "people": people(), "staff": staff_people(),
         "now_local": local_time(now(), "HH:mm:ss"),
     }  # fmt: skip
 

@@ -3,6 +3,8 @@ mail templates and outbox."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,7 +15,7 @@ from engine.models import MailStatus, OutboxMail
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import is_english
+from ..i18n import engine_text, is_english
 from ..redirects import safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -65,16 +67,42 @@ def read():
 # --- issue 10: each user's choices, the admins' mail templates and the outbox ---
 
 
+# kinds only the bell shows (no mail, so no template or preference of their own)
+BELL_KINDS = {
+    "task_assigned": ("改派给我", "Handed to me"), "chase": ("催单", "Chased"),
+    "customer_reply": ("客户回复", "Customer reply"),
+}  # fmt: skip
+
+
 def kind_label(kind: str) -> str:
-    names = notifications.KINDS.get(kind)
+    names = notifications.KINDS.get(kind) or BELL_KINDS.get(kind)
     if names is None:
         return kind
     return names[1] if is_english() else names[0]
 
 
+NUMBER = re.compile(r"\b[A-Z]+-\d{8}-\d{4}\b")
+
+
+def notification_text(note) -> str:
+    """A notification in the page's language.
+
+    Engine messages come as "中文 / English". A mail's subject (what the bell shows for
+    assignments and SLA alerts) is written in the admins' template, in Chinese: English
+    pages say the kind and the ticket instead.
+    """
+    message = note.message or ""
+    if " / " in message:
+        return engine_text(message)
+    if is_english() and note.kind in notifications.KINDS:
+        number = NUMBER.search(message)
+        return f"{kind_label(note.kind)}: {number.group(0)}" if number else kind_label(note.kind)
+    return message
+
+
 @bp.app_context_processor
 def kind_labels() -> dict:
-    return {"notification_kind": kind_label}
+    return {"notification_kind": kind_label, "notification_text": notification_text}
 
 
 @bp.route("/preferences", methods=("GET", "POST"))

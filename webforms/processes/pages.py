@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine.authoring import cockpit, drafts, migration, scenarios, validation, versions
 from engine.errors import EngineError, Invalid
@@ -33,6 +34,7 @@ from engine.runtime import definitions, instances
 from ..auth import staff, staff_required
 from ..extensions import db
 from ..i18n import diagram_words, engine_text, local_time
+from ..tickets.pages import people
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -331,9 +333,29 @@ def migrate(key: str):
         plans = migration.preview(db.session, key, source, target, instance_ids=chosen or None,
                                   recompute_timers=recompute)
     db.session.rollback()  # a preview changes nothing
+    if plans:
+        _name_plan_steps(plans, diagram_words(_version(key, target)), diagram_words(_version(key, source)))
     return render_template("processes/migrate.html", key=key, numbers=numbers, source=source, target=target,
                            recompute=recompute, chosen=set(chosen), running=running, plans=plans,
-                           tickets=migration.ticket_numbers(db.session, [i.id for i in running]))
+                           tickets=migration.ticket_numbers(db.session, [i.id for i in running]), names=people())
+
+
+# what SpiffWorkflow's spec comparison says changed in a step, in words (other names shown as they are)
+SPEC_CHANGES = {
+    "bpmn_name": _l("name"), "documentation": _l("instructions"), "form": _l("form"), "lane": _l("lane"),
+    "extensions": _l("properties"), "inputs": _l("incoming flows"), "outputs": _l("outgoing flows"),
+    "typename": _l("type"), "cond_task_specs": _l("conditions"), "default_task_spec": _l("default flow"),
+    "data_input_associations": _l("data inputs"), "data_output_associations": _l("data outputs"),
+}  # fmt: skip
+
+
+def _name_plan_steps(plans: list, target_words, source_words) -> None:
+    """The preview's steps and timers by the page language's names: the target's table, else the source's."""
+    for plan in plans:
+        for item in (*plan.tasks, *plan.timers):
+            item["name"] = target_words.element(item["bpmn_id"], source_words.element(item["bpmn_id"], item["name"]))
+            if item.get("changes"):
+                item["changes"] = [str(SPEC_CHANGES.get(c, c)) for c in item["changes"]]
 
 
 @bp.post("/<key>/migrate")

@@ -28,7 +28,7 @@ from engine.reporting import imports, kpis, reports, scorecards
 from ..api.reports import period_from
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import engine_text, is_english
+from ..i18n import diagram_words, element_name, engine_text, is_english
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -124,6 +124,7 @@ def index():
     }
     labels = key_labels()
     chart["workload"]["person"] = [[labels["engineer"].get(w, w), n] for w, n in chart["workload"]["person"]]
+    chart["workload"]["stage"] = [[element_name(name, step), n] for name, n, step in chart["workload"]["stage"]]
     db.session.rollback()
     return render_template(
         "reports/index.html", period=period, report=report, tiles=tiles(report), chart=chart, args=_period_args(),
@@ -138,11 +139,14 @@ def key_labels() -> dict[str, dict]:
     from ..tasks.forms import catalog
 
     version = desk_version()
+    words = diagram_words(version)
     options = catalog(version).options if version else {}
+    categories = {value: words.option(None, "category", value, name)
+                  for value, name in options.get("category", {}).items()}
     roles = {r.code: (r.name_en if is_english() else r.name) for r in db.session.scalars(select(Role))}
     return {
         "type": {k: str(v) for k, v in TYPE_NAMES.items()},
-        "category": dict(options.get("category", {})),
+        "category": categories,
         "organisation": {}, "priority": {},
         "engineer": {u.username: u.display_name or u.username for u in db.session.scalars(select(User))},
         "resolved_role": {**roles, **{k: str(v) for k, v in ROLE_WORDS.items() if k not in roles}},
@@ -208,7 +212,26 @@ def scorecard():
         items={i.id: i for i in items}, manual=[i for i in items if i.source == "manual"],
         may_enter=user.has_role("lead"), may_edit=user.has_role("admin"), today=date.today().isoformat(),
         item_name=lambda i: (i.name_en or i.name) if is_english() else i.name, sources=scorecards.SOURCES,
+        item_rule=item_rule,
     )
+
+
+def item_rule(item) -> str:
+    """The rule under an item's name: the seed's own words in Chinese; in English, said from its figures.
+
+    The regulation's text (``rule``) exists only in Chinese; the figures it states
+    (per event, per group of events, per point below 99 %, the cap) are the item's own.
+    """
+    if not is_english():
+        return item.rule or ""
+    each, cap = points(item.per_event), points(item.cap)
+    if item.bonus:
+        return _("+%(each)s per event, at most %(cap)s", each=each, cap=cap)
+    if item.source in ("answer_rate", "timely_rate"):
+        return _("−%(each)s per percentage point below 99 %%, at most %(cap)s", each=each, cap=cap)
+    if (item.per_events or 1) > 1:
+        return _("−%(each)s per %(n)s events, at most %(cap)s", each=each, n=item.per_events, cap=cap)
+    return _("−%(each)s per event, at most %(cap)s", each=each, cap=cap)
 
 
 def _back_to_scorecard():

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine.clock import now
 from engine.desk import roster, users
@@ -19,6 +20,20 @@ from ..extensions import db
 from ..i18n import engine_text
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
+
+# the default shifts' names in the page's language; a shift a lead renamed keeps its own name
+DEFAULT_NAMES = {code: (name, word) for (code, name, *_rest), word in
+                 zip(roster.DEFAULT_SHIFTS, (_l("Day shift"), _l("Night shift"), _l("All day")), strict=True)}
+
+
+def shift_name(shift) -> str:
+    default = DEFAULT_NAMES.get(shift.code)
+    return str(default[1]) if default and shift.name == default[0] else shift.name
+
+
+@bp.app_context_processor
+def _shift_names() -> dict:
+    return {"shift_name": shift_name}
 
 
 def _monday() -> date:

@@ -19,8 +19,8 @@ from engine.runtime.forms import FieldDef
 
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import diagram_words, step_name
-from ..tickets.pages import STATUS_NAMES, TYPE_NAMES, clocks_of, people, summary_names, timeline
+from ..i18n import diagram_words, is_english, step_name
+from ..tickets.pages import COMPLETENESS_LABELS, STATUS_NAMES, TYPE_NAMES, clocks_of, people, summary_names, timeline
 from . import forms as taskforms
 
 bp = Blueprint("tasks", __name__)
@@ -29,7 +29,8 @@ def user_choices(defs: list[FieldDef]) -> dict[str, list[tuple[str, str]]]:
     """Active users for each role a user picker on the form is limited to."""
     roles = {fd.role or "" for fd in defs if fd.widget == "user"}
     return {
-        role: [(u.username, f"{u.display_name}（{u.username}）") for u in users.users_with_role(db.session, role)]
+        role: [(u.username, f"{u.display_name} ({u.username})" if is_english() else f"{u.display_name}（{u.username}）")
+               for u in users.users_with_role(db.session, role)]
         for role in roles
     }
 
@@ -59,7 +60,10 @@ def _page(row: HumanTask, *, formdata=None, invalid: Invalid | None = None, stat
         form = form_cls(formdata=None, data=taskforms.initial_values(defs, taskforms.shown_data(defs, data)))
     spec = tasks.spec_of(row)
     doc = words.documentation(row.bpmn_id, getattr(spec, "documentation", None) or "")
-    text = taskforms.instructions(doc, {**ticket_fields(ticket), **data})
+    context = {**ticket_fields(ticket), **data}
+    if context.get("project"):  # the routing rule's project, in the page's language
+        context["project"] = words.value("project", context["project"], context["project"])
+    text = taskforms.instructions(doc, context)
     return render_template(
         "tasks/form.html", task=row, ticket=ticket, form=form, invalid=invalid,
         errors=invalid.fields if invalid else {}, instructions=text, earlier=_earlier(ticket), **_labels(ticket),
@@ -80,6 +84,7 @@ def _labels(ticket: Ticket | None) -> dict:
         "clocks": clocks_of(ticket) if ticket else [], "people": people(),
         "status_names": STATUS_NAMES, "type_names": TYPE_NAMES,
         "names": summary_names(ticket) if ticket else {},
+        "missing": [str(COMPLETENESS_LABELS.get(m, m)) for m in (ticket.missing_fields or [])] if ticket else [],
     }  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.clock import now
-from engine.desk import access, attachments, audit, customers, notes, onsite, search, tickets
+from engine.desk import access, accounts, attachments, audit, customers, notes, onsite, search, tickets
 from engine.errors import Invalid, NotFound
 from engine.models import (
     HumanTask,
@@ -35,7 +35,7 @@ from engine.runtime.forms import FieldDef
 from .. import files
 from ..auth import staff, staff_required
 from ..extensions import db
-from ..i18n import diagram_words, engine_text, is_english, local_time
+from ..i18n import diagram_words, element_name, engine_text, is_english, local_time
 from ..tasks import forms as taskforms
 from ..tasks.forms import Catalog, catalog, display
 
@@ -120,11 +120,18 @@ COMPLETENESS_LABELS = {
 def role_names(codes: list[str]) -> str:
     """Role codes as the page's language names them."""
     roles = {r.code: r for r in db.session.scalars(db.select(Role).where(Role.code.in_(codes or [])))}
-    return "、".join((roles[c].name_en if is_english() else roles[c].name) if c in roles else c for c in codes or [])
+    sep = ", " if is_english() else "、"
+    return sep.join((roles[c].name_en if is_english() else roles[c].name) if c in roles else c for c in codes or [])
 
 
 def people() -> dict[str, str]:
     return {u.username: u.display_name or u.username for u in db.session.scalars(db.select(User))}
+
+
+def staff_people() -> dict[str, str]:
+    """Who a task may be handed to: active staff, never a portal customer's account."""
+    return {u.username: u.display_name or u.username for u in db.session.scalars(db.select(User).where(User.active))
+            if u.role_codes and not accounts.is_customer_only(u)}
 
 
 # --- intake ----------------------------------------------------------------------------
@@ -303,7 +310,8 @@ def _list_page(filters: search.Filters, invalid: Invalid | None = None):
     return render_template(
         "tickets/list.html", rows=rows, result=result, filters=filters, query=query,
         status_names=STATUS_NAMES, type_names=TYPE_NAMES, sla_names=SLA_STATE_NAMES, names=people(),
-        role_names=lambda codes: "、".join(roles.get(c, c) for c in codes), saved=search.saved_filters(db.session, staff().username, "tickets"),
+        role_names=lambda codes: (", " if is_english() else "、").join(roles.get(c, c) for c in codes),
+        saved=search.saved_filters(db.session, staff().username, "tickets"),
         invalid=invalid,
     ), 422 if invalid else 200  # fmt: skip
 
@@ -326,6 +334,10 @@ def export():
     reader = staff()  # issue 11: only the tickets this user may read
     stage_names = _stage_names()
     names = people()
+    version = desk_version()
+    words = diagram_words(version)
+    categories = _any_step_options(taskforms.catalog(version), "category", words) if version else {}
+    sep = ", " if is_english() else "、"
 
     def lines():
         out = io.StringIO()
@@ -335,7 +347,9 @@ def export():
         for n, values in enumerate(search.export_rows(db.session, filters, reader=reader), 1):
             values["type"] = str(TYPE_NAMES.get(values["type"], values["type"]))
             values["status"] = str(STATUS_NAMES.get(values["status"], values["status"]))
-            values["stage"] = "、".join(stage_names.get(s, s) for s in (values["stage"] or "").split(",") if s)
+            steps = [s for s in (values["stage"] or "").split(",") if s]
+            values["stage"] = sep.join(element_name(stage_names.get(s, s), s) for s in steps)
+            values["category"] = categories.get(values["category"], values["category"])
             values["assignee"] = names.get(values["assignee"], values["assignee"] or "")
             values["breached"] = _("Yes") if values["breached"] else _("No")
             writer.writerow([values[name] if values[name] is not None else "" for name in CSV_HEADERS])
@@ -576,7 +590,7 @@ def show(number: str):
         customer=customer_of(ticket), max_mb=files.max_bytes() / 1024 / 1024,
         onsite_records=onsite.of_ticket(db.session, ticket.id), field_roles=onsite.FIELD_ROLES,
         fill_in=[(m, str(COMPLETENESS_LABELS.get(m, m))) for m in ticket.missing_fields or []],
-        staff_users=sorted(names.items()), is_lead=staff().has_role("lead", "admin"),
+        staff_users=sorted(staff_people().items()), is_lead=staff().has_role("lead", "admin"),
         is_desk=staff().has_role(*DESK_STAFF),
     )
 
