@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         threads = int(os.environ.get("DESK_THREADS", THREADS))
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": threads + 1, "max_overflow": 2})
 
-    from . import api, auth, database, errors, i18n
+    from . import api, auth, database, errors, i18n, inputs
     from .extensions import csrf
     from .inbox import pages as inbox
     from .notifications import pages as notifications
@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .pauses import pages as pauses  # issue 10
     from .roster import pages as roster  # issue 10
 
+    inputs.init_app(app)  # issue 11: before the blueprints, whose rules take its <int:> converter
     database.init_app(app)
     errors.init_app(app)
     csrf.init_app(app)

@@ -93,10 +93,12 @@ def upload_draft():
     files = {(u.filename or "").rsplit("/", 1)[-1]: u.read() for u in request.files.getlist("files") if u.filename}
     try:
         draft = drafts.create(db.session, user=staff(), files=files, name=request.form.get("name", ""))
-    except Invalid as exc:
+    except Invalid as exc:  # nothing kept: the list again, with what was wrong
         db.session.rollback()
-        flash(engine_text(exc.message), "error")
-        return redirect(url_for("processes.index"))
+        problems = getattr(exc, "problems", None)
+        flash("; ".join(p["message"] if p["message"].startswith(p["file"]) else f"{p['file']}: {p['message']}"
+                        for p in problems) if problems else engine_text(exc.message), "error")
+        return index(), 422
     db.session.commit()
     return redirect(url_for("processes.edit_draft", draft_id=draft.id))
 
