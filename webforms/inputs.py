@@ -7,6 +7,8 @@ them needs are made once here, for pages and the API alike, and answered as an
 - NUL characters in a path segment, a query argument, a form field, an uploaded
   file's name or any string of a JSON body: PostgreSQL refuses to store them, and
   no person types one;
+- numbers in a JSON body past ±2⁵³ (or NaN/Infinity, which Python's parser takes): as an
+  id they overflow the database driver;
 - JSON bodies nested deeper than ``MAX_JSON_DEPTH`` (Python's parser would run out
   of stack on a few thousand brackets, which is a 500), and on the API any body that
   is not a JSON object (an alert source posts lists and has its own reader);
@@ -35,8 +37,10 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # endpoints that read their body themselves, within their own size limit
 OWN_BODY = {"api.receive_alerts"}
 # endpoints whose form fields are judged one by one by the engine, so a bad field re-renders the form
-FIELD_CHECKED = {"tasks.complete"}
+FIELD_CHECKED = {"tasks.complete", "tickets.create"}
 
+MAX_NUMBER = 2**53  # the largest integer a JSON client can count on; no desk field holds more
+NUMBER_MESSAGE = f"数值超出范围（绝对值最大 {MAX_NUMBER}） / the number is out of range (at most {MAX_NUMBER} either way)"
 NUL_MESSAGE = "不能包含空字符（\\0） / must not contain NUL characters"
 
 
@@ -104,6 +108,9 @@ def _check_json(fields: dict[str, list[str]]) -> str | None:
         if isinstance(value, str):
             if "\x00" in value:
                 fields[path or "body"] = [NUL_MESSAGE]
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not -MAX_NUMBER <= value <= MAX_NUMBER:  # NaN fails this too
+                fields[path or "body"] = [NUMBER_MESSAGE]
         elif isinstance(value, dict):
             for key, item in value.items():
                 name = f"{path}.{key}" if path else str(key)

@@ -33,6 +33,7 @@ from engine.runtime import definitions, instances
 from ..auth import staff, staff_required
 from ..extensions import db
 from ..i18n import diagram_words, engine_text, local_time
+from ..inputs import MAX_ID
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -75,7 +76,8 @@ def create_draft():
     """From a version's "edit" button (form), or "save as draft" in the modeler (JSON with the edited files)."""
     body = request.get_json(silent=True) if request.is_json else None
     source = body or request.form
-    version = db.session.get(ProcessVersion, int(source.get("version_id") or 0))
+    raw = str(source.get("version_id") or "").strip()
+    version = db.session.get(ProcessVersion, int(raw)) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID else None
     if version is None:
         abort(404)
     draft = drafts.create(db.session, user=staff(), version=version, name=source.get("name") or "")
