@@ -78,7 +78,8 @@ def check_request() -> None:
             if problem:
                 raise Invalid(problem, fields=fields or None)
     if fields:
-        raise Invalid("请求中有无效的值 / the request has invalid values", fields=fields)
+        names = ", ".join(sorted(fields))
+        raise Invalid(f"请求中有无效的值：{names} / the request has invalid values: {names}", fields=fields)
 
 
 def _check_form(fields: dict[str, list[str]]) -> None:
