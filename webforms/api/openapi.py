@@ -100,11 +100,13 @@ _ERROR_TEXT = {400: "Bad request", 401: "No valid token", 403: "Not allowed for 
 
 
 def _errors(path: str, secured, extra: tuple) -> list[int]:
-    """Every call may be refused as bad input (422: NUL characters, paging, bodies); with a token, 401 and 403;
-    with a path parameter, 404."""
+    """Every call may be refused as bad input (422: NUL characters, paging, bodies); with a token, 401 (and 403
+    for a staff token); with a path parameter, 404."""
     codes = {422, *extra}
     if secured:
-        codes |= {401, 403}
+        codes.add(401)
+    if secured is True:  # a staff token: roles decide (an alert source's token has no roles)
+        codes.add(403)
     if "{" in path:
         codes.add(404)
     return sorted(codes)
