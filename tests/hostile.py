@@ -109,9 +109,6 @@ class Failures(list):
     """What went wrong, collected over a whole walk of the URL map (one report, not the first failure)."""
 
     def check(self, what: str, call):
-        import time
-
-        started = time.perf_counter()
         try:
             res = call()
         except Exception as exc:  # noqa: BLE001 - TESTING propagates what would be a 500
@@ -119,7 +116,4 @@ class Failures(list):
             return
         if res.status_code >= SERVER_ERROR:
             self.append(f"{what[:150]}: {res.status_code}")
-        took = time.perf_counter() - started
-        if took > 1:
-            print(f"slow {took:.1f}s {what[:120]}")
         return res
