@@ -81,3 +81,73 @@ def configure(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# --------------------------------------------------------------------------- values the database would refuse
+
+INTEGER_RANGE = {"Integer": 2**31, "SmallInteger": 2**15, "BigInteger": 2**63}
+
+
+def max_length(column) -> int | None:
+    """A text column's limit: ``String(n)``'s length, or ``info={"max_length": n}`` on a ``Text`` column."""
+    return column.info.get("max_length") or getattr(column.type, "length", None)
+
+
+def value_problem(column, value) -> str | None:
+    """Why the database would refuse ``value`` for ``column`` (a 500 on PostgreSQL, silent on SQLite), or None."""
+    from sqlalchemy import Integer, String
+
+    if value is None:
+        return None
+    if isinstance(column.type, String):
+        if not isinstance(value, str):
+            return "应为文本 / must be text"
+        if "\x00" in value:
+            return "不能包含空字符（\\0） / must not contain NUL characters"
+        limit = max_length(column)
+        if limit and len(value) > limit:
+            return f"过长：最多 {limit} 个字符 / too long: at most {limit} characters"
+    elif isinstance(column.type, Integer) and isinstance(value, int) and not isinstance(value, bool):
+        bound = next((b for name, b in INTEGER_RANGE.items() if type(column.type).__name__ == name), 2**31)
+        if not -bound <= value < bound:
+            return "数值超出范围 / the number is out of range"
+    return None
+
+
+def check_values(session, _flush_context, _instances) -> None:
+    """Refuse, before anything is written, a value its column cannot hold: 422 naming the field.
+
+    Every way in (pages, API, mail, CLI, diagram scripts projecting into a ticket) ends
+    in a flush, so this one check keeps PostgreSQL's refusals (NUL characters, values
+    longer than a ``VARCHAR``, integers past ``INTEGER``) from becoming server errors,
+    and gives SQLite, which would store them silently, the same limits.
+    """
+    from sqlalchemy import inspect
+
+    from .errors import Invalid
+
+    fields: dict[str, list[str]] = {}
+    for obj in list(session.new) + list(session.dirty):
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            if attr.key not in state.dict:
+                continue  # not loaded (deferred) and not set: nothing to check
+            if not state.pending and not state.attrs[attr.key].history.has_changes():
+                continue
+            problem = value_problem(attr.columns[0], state.dict[attr.key])
+            if problem:
+                fields[attr.key] = [problem]
+    if fields:
+        names = ", ".join(sorted(fields))
+        chinese, _, english = next(iter(fields.values()))[0].partition(" / ")
+        raise Invalid(f"{names}：{chinese} / {names}: {english}", fields=fields)
+
+
+def _listen() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    event.listen(Session, "before_flush", check_values)
+
+
+_listen()

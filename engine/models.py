@@ -32,6 +32,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .clock import now
 from .db import Base
 
+# Limits of the free-text columns people type into (issue 11): ``engine.db.check_values``
+# refuses longer values with a 422 naming the field; the database types stay TEXT.
+NOTE_TEXT = 5_000  # notes, reasons, evidence, saved queries
+LONG_TEXT = 20_000  # a ticket's description, solution and summary; replies; announcements; mail templates
+ARTICLE_TEXT = 50_000  # knowledge articles: symptom, cause, solution
+
 
 class VersionStatus(enum.StrEnum):
     ACTIVE = "active"
@@ -146,7 +152,7 @@ class ProcessVersion(Base):
     files: Mapped[dict] = mapped_column(JSON, deferred=True)  # {filename: xml text}
     content_hash: Mapped[str] = mapped_column(String(64))
     spec: Mapped[str] = mapped_column(Text, deferred=True)  # read once per process, see serialization
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_TEXT})
     deployed_by: Mapped[str] = mapped_column(String(80), default="system")
     deployed_at: Mapped[datetime] = mapped_column(default=now)
     status: Mapped[str] = mapped_column(String(20), default=VersionStatus.ACTIVE)
@@ -238,7 +244,7 @@ class Ticket(Base):
     type: Mapped[str] = mapped_column(String(20), index=True)
     channel: Mapped[str] = mapped_column(String(20), default="")
     title: Mapped[str] = mapped_column(String(300), default="")
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="", info={"max_length": LONG_TEXT})
     reporter_name: Mapped[str] = mapped_column(String(120), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="", index=True)
     phone: Mapped[str] = mapped_column(String(60), default="")
@@ -261,11 +267,11 @@ class Ticket(Base):
     missing_fields: Mapped[list] = mapped_column(JSON, default=list)
     resolved_by: Mapped[str | None] = mapped_column(String(80))
     resolved_role: Mapped[str | None] = mapped_column(String(40))
-    solution: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text, default="", info={"max_length": LONG_TEXT})
     vendor_case: Mapped[str] = mapped_column(String(200), default="")
     satisfaction: Mapped[str | None] = mapped_column(String(30))
     reopened: Mapped[int] = mapped_column(Integer, default=0)
-    summary: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="", info={"max_length": LONG_TEXT})
     to_kb: Mapped[bool] = mapped_column(Boolean, default=False)
     complaint_about: Mapped[str | None] = mapped_column(String(32))  # a complaint: the number of the ticket it is about
     chased: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # chase calls (催单) added to this ticket (issue 8)
@@ -379,7 +385,7 @@ class Draft(Base):
     process_key: Mapped[str | None] = mapped_column(String(120), index=True)
     base_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
     files: Mapped[dict] = mapped_column(JSON, default=dict)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_TEXT})
     author: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
@@ -450,7 +456,7 @@ class ScorecardEntry(Base):
     happened_on: Mapped[date] = mapped_column(Date, index=True)  # the local day it happened
     ticket: Mapped[str | None] = mapped_column(String(32))
     amount: Mapped[float] = mapped_column(Float)  # points this event is worth (a deduction or a bonus)
-    evidence: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, info={"max_length": NOTE_TEXT})
     entered_by: Mapped[str] = mapped_column(String(80))
     entered_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -466,7 +472,7 @@ class TicketNote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     author: Mapped[str] = mapped_column(String(120))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"max_length": LONG_TEXT})
     internal: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -495,7 +501,7 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     address: Mapped[str] = mapped_column(String(300), default="")
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_TEXT})
     created_by: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -558,7 +564,7 @@ class ServiceContract(Base):
     sla_level: Mapped[str] = mapped_column(String(40), default="")
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_TEXT})
 
 
 # --- issue 14: knowledge base ---
@@ -581,9 +587,9 @@ class KnowledgeArticle(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
-    symptom: Mapped[str] = mapped_column(Text, default="")
-    cause: Mapped[str] = mapped_column(Text, default="")
-    solution: Mapped[str] = mapped_column(Text, default="")
+    symptom: Mapped[str] = mapped_column(Text, default="", info={"max_length": ARTICLE_TEXT})
+    cause: Mapped[str] = mapped_column(Text, default="", info={"max_length": ARTICLE_TEXT})
+    solution: Mapped[str] = mapped_column(Text, default="", info={"max_length": ARTICLE_TEXT})
     category: Mapped[str] = mapped_column(String(80), default="", index=True)
     device_model: Mapped[str] = mapped_column(String(120), default="")
     tags: Mapped[str] = mapped_column(String(500), default="")  # comma-separated
@@ -611,9 +617,9 @@ class KnowledgeVersion(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("kb_article.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
-    symptom: Mapped[str] = mapped_column(Text, default="")
-    cause: Mapped[str] = mapped_column(Text, default="")
-    solution: Mapped[str] = mapped_column(Text, default="")
+    symptom: Mapped[str] = mapped_column(Text, default="", info={"max_length": ARTICLE_TEXT})
+    cause: Mapped[str] = mapped_column(Text, default="", info={"max_length": ARTICLE_TEXT})
+    solution: Mapped[str] = mapped_column(Text, default="", info={"max_length": ARTICLE_TEXT})
     category: Mapped[str] = mapped_column(String(80), default="")
     device_model: Mapped[str] = mapped_column(String(120), default="")
     tags: Mapped[str] = mapped_column(String(500), default="")
@@ -653,16 +659,16 @@ class OnsiteRecord(Base):
     engineer: Mapped[str] = mapped_column(String(80))
     arrived_at: Mapped[datetime]
     departed_at: Mapped[datetime | None]
-    work_done: Mapped[str] = mapped_column(Text, default="")
-    parts: Mapped[str] = mapped_column(Text, default="")
+    work_done: Mapped[str] = mapped_column(Text, default="", info={"max_length": LONG_TEXT})
+    parts: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_TEXT})
     risky_work: Mapped[bool] = mapped_column(Boolean, default=False)
     backup_done: Mapped[bool] = mapped_column(Boolean, default=False)
-    backup_note: Mapped[str] = mapped_column(Text, default="")
+    backup_note: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_TEXT})
     # the customer's first signature: the data was backed up before the risky work (003)
     backup_signer_name: Mapped[str] = mapped_column(String(120), default="")
     backup_signature_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id", ondelete="SET NULL"))
     backup_confirmed_at: Mapped[datetime | None]
-    opinion: Mapped[str] = mapped_column(Text, default="")  # 客户意见
+    opinion: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_TEXT})  # 客户意见
     signer_name: Mapped[str] = mapped_column(String(120), default="")
     signer_phone: Mapped[str] = mapped_column(String(60), default="")
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id", ondelete="SET NULL"))
@@ -681,7 +687,7 @@ class Announcement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="", info={"max_length": LONG_TEXT})
     audience: Mapped[str] = mapped_column(String(20), default="all")  # all | staff | customers
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
@@ -719,7 +725,7 @@ class SavedFilter(Base):
     username: Mapped[str] = mapped_column(String(80))
     page: Mapped[str] = mapped_column(String(20))  # the list it filters: "tickets" or "inbox"
     name: Mapped[str] = mapped_column(String(80))
-    query: Mapped[str] = mapped_column(Text, default="")
+    query: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_TEXT})
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
@@ -884,7 +890,7 @@ class MailTemplate(Base):
 
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, info={"max_length": LONG_TEXT})
     updated_by: Mapped[str] = mapped_column(String(80), default="")
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -977,7 +983,7 @@ class TicketPause(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     step: Mapped[str] = mapped_column(String(120), default="")  # the back-line step it was paused on
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, info={"max_length": NOTE_TEXT})
     started_at: Mapped[datetime]
     started_by: Mapped[str] = mapped_column(String(80))
     ended_at: Mapped[datetime | None]
@@ -1042,7 +1048,7 @@ class DutySwap(Base):
     assignment_id: Mapped[int] = mapped_column(ForeignKey("duty_assignment.id", ondelete="CASCADE"), index=True)
     from_user: Mapped[str] = mapped_column(String(80))
     to_user: Mapped[str] = mapped_column(String(80))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_TEXT})
     status: Mapped[str] = mapped_column(String(20), default="requested")  # requested / approved / refused
     requested_by: Mapped[str] = mapped_column(String(80))
     requested_at: Mapped[datetime] = mapped_column(default=now)

@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         threads = int(os.environ.get("DESK_THREADS", THREADS))
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": threads + 1, "max_overflow": 2})
 
-    from . import api, auth, clients, database, errors, i18n
+    from . import api, auth, clients, database, errors, i18n, inputs
     from .extensions import csrf
     from .inbox import pages as inbox
     from .notifications import pages as notifications
@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .pauses import pages as pauses  # issue 10
     from .roster import pages as roster  # issue 10
 
+    inputs.init_app(app)  # issue 11: before the blueprints, whose rules take its <int:> converter
     sessions.init_app(app)  # refuses to start without a secret key
     clients.init_app(app)
     database.init_app(app)

@@ -45,4 +45,6 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if not _wants_json():
             return error
-        return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), error.code
+        # the exception's own headers travel with the JSON (405's ``Allow``, 429's ``Retry-After``)
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), error.code, headers

@@ -47,12 +47,10 @@ def _texts(files: dict[str, bytes | str]) -> dict[str, str]:
     texts = {}
     for name, content in files.items():
         _check_name(name)
-        text = content.decode("utf-8") if isinstance(content, bytes) else content
-        if not isinstance(text, str):
-            raise Invalid(f"{name}: 内容应为文本 / content must be text")
-        if len(text.encode("utf-8")) > safe_xml.MAX_BYTES:
-            raise Invalid(f"{name}: 文件过大 / file is larger than {safe_xml.MAX_BYTES} bytes")
-        texts[name] = text
+        if not isinstance(content, (bytes, str)):
+            raise Invalid(f"{name}: 内容应为文本 / content must be text", fields={name: ["text"]})
+        # UTF-8 only, no DOCTYPE/ENTITY in diagrams: hostile XML is refused when uploaded (issue 11)
+        texts[name] = safe_xml.upload_text(content, name, xml=name.endswith((".bpmn", ".dmn")))
     return texts
 
 

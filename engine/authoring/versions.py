@@ -47,8 +47,9 @@ def deploy(session: Session, files: dict[str, bytes | str], *, user: str, note: 
     """
     from ..authoring import validation  # validation builds on this module
 
+    # UTF-8 text without DOCTYPE/ENTITY declarations, as a draft's files (issue 11)
+    files = {n: safe_xml.upload_text(c, n, xml=n != labels.LABELS_FILE) for n, c in files.items()}
     table = files.get(labels.LABELS_FILE)
-    table = table.decode("utf-8") if isinstance(table, bytes) else table
     bundle = definitions.parse_bundle({n: c for n, c in files.items() if n != labels.LABELS_FILE})
     errors = [p for p in validation.validate_bundle(session, files) if p.get("severity") != "warning"]
     if errors:

@@ -35,6 +35,7 @@ from .tickets import LOCAL_TZ, PREFIXES
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 COUNT_CAP = 1_000
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9998, 12, 31)  # filter days: the desk's and its ledgers'
 EXPORT_MAX = 100_000
 NUMBER_PREFIX = re.compile(rf"^({'|'.join(sorted(set(PREFIXES.values()) | {'TKT'}))})(-[0-9-]*)?$", re.I)
 SEARCH_TEXT = literal_column(f"({TICKET_SEARCH_TEXT})")
@@ -67,6 +68,9 @@ class Filters:
                     values[name] = date.fromisoformat(raw)
                 except ValueError:
                     raise Invalid("日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD", fields={key: [raw]}) from None
+                if not EARLIEST_DAY <= values[name] <= LATEST_DAY:  # a day's bounds must stay datetimes
+                    raise Invalid(f"日期应在 {EARLIEST_DAY.year} 到 {LATEST_DAY.year} 年之间 / dates are years "
+                                  f"{EARLIEST_DAY.year} to {LATEST_DAY.year}", fields={key: [raw]})
         return cls(**values)
 
     def query(self) -> dict[str, str]:

@@ -195,7 +195,7 @@ def validate(session: Session, defs: list[FieldDef], data: dict) -> dict:
         value = values.get(fd.id)
         if value in (None, "") and _required_now(fd, values):
             errors[fd.id] = ["此项必填 / this field is required"]
-        reason = _format_problem(fd, value)
+        reason = _format_problem(fd, value) or _text_problem(value)
         if reason:
             errors[fd.id] = [reason]
         if fd.widget == "user" and value:
@@ -210,6 +210,20 @@ def validate(session: Session, defs: list[FieldDef], data: dict) -> dict:
             # from the previous round must not pass for this round's
             values[fd.id] = _typed_default(fd) if fd.default is not None else None
     return values
+
+
+MAX_TEXT = 20_000  # the longest text a form field takes (a ticket's description holds as much)
+
+
+def _text_problem(value) -> str | None:
+    """Text no field can hold: a NUL character (PostgreSQL refuses it) or more than ``MAX_TEXT`` characters."""
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        return "不能包含空字符（\\0） / must not contain NUL characters"
+    if len(value) > MAX_TEXT:
+        return f"过长：最多 {MAX_TEXT} 个字符 / too long: at most {MAX_TEXT} characters"
+    return None
 
 
 def _required_now(fd: FieldDef, values: dict) -> bool:

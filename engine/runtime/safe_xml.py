@@ -17,7 +17,7 @@ from lxml import etree
 
 from ..errors import InvalidDefinition
 
-__all__ = ["MAX_BYTES", "parse_xml"]
+__all__ = ["MAX_BYTES", "parse_xml", "upload_text"]
 
 MAX_BYTES = 5 * 1024 * 1024  # 5 MiB
 
@@ -79,6 +79,36 @@ def _declaration_line(raw: bytes, filename: str) -> int | None:
     # ASCII-compatible (UTF-8, Latin-1, GB18030, …): "<!DOCTYPE" is the same bytes in all of them
     match = _DECLARATION.search(raw)
     return raw.count(b"\n", 0, match.start()) + 1 if match else None
+
+
+def upload_text(content: bytes | str, filename: str, *, xml: bool = True) -> str:
+    """An uploaded file as UTF-8 text, checked before it is kept (a draft, a label table).
+
+    Refused with :class:`InvalidDefinition` (a 422 naming ``filename``): more than
+    :data:`MAX_BYTES`, an encoding other than UTF-8 (UTF-16, UTF-32, EBCDIC, bytes that
+    are not UTF-8: the modeler and the desk store and show UTF-8 only), NUL characters,
+    and for XML (``xml=True``) any DOCTYPE or ENTITY declaration — XXE and entity bombs
+    are refused when uploaded, not only when deployed. Well-formedness is left to the
+    validation a draft goes through, so work in progress can still be saved.
+    """
+    raw = content.encode("utf-8") if isinstance(content, str) else _to_bytes(content)
+    if len(raw) > MAX_BYTES:
+        raise _refuse(filename, f"file is {len(raw)} bytes; the limit is {MAX_BYTES} bytes (5 MiB)")
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    if raw[:4] == _EBCDIC or any(raw.startswith(marker) for marker, _ in _WIDE_ENCODINGS):
+        raise _refuse(filename, "the file is not UTF-8 (UTF-16, UTF-32 or EBCDIC); save it as UTF-8")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _refuse(filename, f"byte {exc.start}: the file is not valid UTF-8; save it as UTF-8") from None
+    if "\x00" in text:
+        raise _refuse(filename, f"line {text.count(chr(10), 0, text.index(chr(0))) + 1}: NUL characters are not allowed")
+    if xml:
+        line = _declaration_line(raw, filename)
+        if line is not None:
+            raise _refuse(filename, f"line {line}: DOCTYPE and ENTITY declarations are not allowed")
+    return text
 
 
 def _parser() -> etree.XMLParser:

@@ -292,7 +292,7 @@ def _properties(spec: dict, name: str) -> set[str]:
 def test_the_openapi_document_describes_alerts_as_they_are(client, token):
     spec = client.get("/api/openapi.json").get_json()
     op = spec["paths"]["/api/alerts"]["post"]
-    assert set(op["responses"]) == {"202", "default"} and op["security"] == [{"alertSource": []}]
+    assert set(op["responses"]) == {"202", "401", "409", "413", "422", "429"} and op["security"] == [{"alertSource": []}]
     shapes = spec["components"]["schemas"]["AlertRequest"]["oneOf"]
     assert shapes[0] == {"$ref": "#/components/schemas/AlertmanagerWebhook"} and shapes[2]["type"] == "array"
     assert {"version", "alerts"} <= set(spec["components"]["schemas"]["AlertmanagerWebhook"]["required"])
@@ -311,7 +311,7 @@ def test_the_openapi_document_describes_alerts_as_they_are(client, token):
 def test_the_openapi_document_describes_portal_accounts_as_they_are(client, api):
     spec = client.get("/api/openapi.json").get_json()
     op = spec["paths"]["/api/portal-accounts"]["post"]
-    assert set(op["responses"]) == {"201", "default"}
+    assert set(op["responses"]) == {"201", "401", "403", "404", "409", "422"}
     assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/PortalAccountRequest"}
     api.post("agent1", "/api/customers", json={"name": "市第二中学", "contacts": [{"name": "赵老师", "email": "zhao@school.example.cn"}]})
     res = api.post("agent1", "/api/portal-accounts", json={"email": "Zhao@School.example.cn"})

@@ -68,5 +68,5 @@ def test_ticket_search(api):
 def test_openapi_document(client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert "/api/tasks/{id}/complete" in spec["paths"]
+    assert "/api/tasks/{task_id}/complete" in spec["paths"]
     assert "TicketDetail" in spec["components"]["schemas"]

@@ -95,7 +95,7 @@ def test_link_a_ticket_later(api):
 
 def test_openapi_lists_the_new_resources(client):
     spec = client.get("/api/openapi.json").get_json()
-    for path in ("/api/customers", "/api/kb", "/api/kb/{id}/publish", "/api/tickets/{number}/notes",
+    for path in ("/api/customers", "/api/kb", "/api/kb/{article_id}/publish", "/api/tickets/{number}/notes",
                  "/api/tickets/{number}/attachments", "/api/tickets/{number}/onsite", "/api/announcements"):
         assert path in spec["paths"], path
     assert "notes" in spec["components"]["schemas"]["TicketDetail"]["properties"]

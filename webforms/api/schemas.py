@@ -29,9 +29,15 @@ class TokenResponse(Schema):
 
 
 class Error(Schema):
-    error = fields.String()
-    message = fields.String()
-    fields_ = fields.Dict(data_key="fields")
+    """Every refusal: ``error`` (a stable code) and ``message`` (Chinese / English); the rest when they apply."""
+
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "422: field → messages"})
+    by = fields.String(metadata={"description": "409: who did it first"})
+    at = fields.String(metadata={"format": "date-time", "description": "409: when"})
+    problems = fields.List(fields.Dict(), metadata={"description": "invalid_definition: file, element, message"})
+    element = fields.String(metadata={"description": "script_error: the diagram element"})
 
 
 class Option(Schema):
@@ -55,6 +61,7 @@ class FormField(Schema):
     widget = fields.String(allow_none=True)
     role = fields.String(allow_none=True)
     placeholder = fields.String(allow_none=True)
+    properties = fields.Dict(metadata={"description": "the field's camunda:properties"})
 
 
 class Task(Schema):
@@ -191,6 +198,10 @@ class TicketDetail(TicketSummary):
     sla = fields.Method("clocks")
     open_tasks = fields.List(fields.Nested(Task))
     history = fields.List(fields.Nested(HistoryEntry))
+    onsite = fields.List(fields.Nested("Onsite"), dump_only=True)  # issue 14: filled in by the view
+    kb_used = fields.List(fields.Integer(), dump_only=True)
+    paused = fields.Boolean(dump_only=True)  # issue 10: the pause ledger
+    pauses = fields.List(fields.Nested("PauseEntry"), dump_only=True)
 
     def version_number(self, ticket):
         return ticket.instance.version.version if ticket.instance else None  # imported history has no process
@@ -355,6 +366,8 @@ class CustomerRequest(Schema):
 class CustomerPage(Schema):
     items = fields.List(fields.Nested(Customer))
     total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
 
 
 class CustomerLink(Schema):
@@ -536,3 +549,156 @@ class PauseEntry(Schema):
     step = fields.String()
     clocks = fields.List(fields.String())
     paused_minutes = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+# --- issue 11: every endpoint's request and answer, as the API really takes and gives them ---
+
+
+class Open(Schema):
+    """A request whose other fields are accepted and ignored (the engine checks the ones it reads)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class TicketRequest(Open):
+    """The intake fields (the diagram's intake form decides which are required and how they are checked)."""
+
+    type = fields.String(required=True, metadata={"enum": ["incident", "request", "consultation", "complaint"]})
+    channel = fields.String(required=True, metadata={"enum": ["phone", "email", "fax", "web", "monitoring"]})
+    title = fields.String(required=True, metadata={"maxLength": 300})
+    description = fields.String(required=True, metadata={"maxLength": 20000})
+    reporter_name = fields.String(metadata={"maxLength": 120})
+    organisation = fields.String(metadata={"maxLength": 200})
+    phone = fields.String(metadata={"maxLength": 60})
+    email = fields.String(metadata={"maxLength": 200})
+    device_model = fields.String(metadata={"maxLength": 120})
+    device_serial = fields.String(metadata={"maxLength": 120})
+    occurred_at = fields.String(metadata={"format": "date-time"})
+    complaint_about = fields.String(metadata={"maxLength": 32})
+
+
+class SupplementRequest(Open):
+    """Missing record fields (补录), any of the intake's."""
+
+    reporter_name = fields.String(metadata={"maxLength": 120})
+    organisation = fields.String(metadata={"maxLength": 200})
+    phone = fields.String(metadata={"maxLength": 60})
+    email = fields.String(metadata={"maxLength": 200})
+    device_model = fields.String(metadata={"maxLength": 120})
+    device_serial = fields.String(metadata={"maxLength": 120})
+
+
+class CustomerUpdate(Open):
+    name = fields.String(metadata={"maxLength": 200})
+    address = fields.String(metadata={"maxLength": 300})
+    notes = fields.String(metadata={"maxLength": 5000})
+
+
+class KbRequest(Open):
+    title = fields.String(required=True, metadata={"maxLength": 300})
+    symptom = fields.String()
+    cause = fields.String()
+    solution = fields.String()
+    category = fields.String(metadata={"maxLength": 80})
+    device_model = fields.String(metadata={"maxLength": 120})
+    tags = fields.List(fields.String())
+    valid_until = fields.Date(allow_none=True)
+
+
+class KbPublishRequest(Open):
+    valid_until = fields.Date(allow_none=True)
+
+
+class KbUseRequest(Open):
+    ticket = fields.String(required=True, metadata={"description": "the ticket's number"})
+    bpmn_id = fields.String(metadata={"description": "the step it helped with"})
+
+
+class KbScored(KbHit):
+    score = fields.Float()
+
+
+class KbScoredPage(Schema):
+    items = fields.List(fields.Nested(KbScored))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class KbScoredList(Schema):
+    items = fields.List(fields.Nested(KbScored))
+
+
+class KbArticleDetail(KbArticle):
+    versions = fields.List(fields.Nested(KbVersion))
+
+
+class OnsiteRequest(Open):
+    arrived_at = fields.String(required=True, metadata={"format": "date-time"})
+    departed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    work_done = fields.String(required=True)
+    parts = fields.String()
+    risky_work = fields.Boolean()
+    backup_done = fields.Boolean()
+    backup_note = fields.String()
+
+
+class SignRequest(Open):
+    signer_name = fields.String(required=True, metadata={"maxLength": 120})
+    signer_phone = fields.String(metadata={"maxLength": 60})
+    signature = fields.String(required=True, metadata={"description": "data:image/png;base64,…"})
+    opinion = fields.String()
+
+
+class BackupRequest(Open):
+    signer_name = fields.String(required=True, metadata={"maxLength": 120})
+    signature = fields.String(required=True, metadata={"description": "data:image/png;base64,…"})
+
+
+class AnnouncementRequest(Open):
+    title = fields.String(required=True, metadata={"maxLength": 200})
+    body = fields.String(metadata={"maxLength": 5000})
+    audience = fields.String(metadata={"enum": ["all", "staff", "customers"]})
+    starts_at = fields.String(metadata={"format": "date-time"})
+    ends_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+
+
+class Me(Schema):
+    username = fields.String()
+    display_name = fields.String()
+    roles = fields.List(fields.String())
+
+
+class StartedInstance(Schema):
+    id = fields.Integer()
+    process_key = fields.String()
+    version = fields.Integer()
+
+
+class DeployResult(Schema):
+    created = fields.List(fields.Nested(Version))
+
+
+class VersionList(Schema):
+    items = fields.List(fields.Nested(Version))
+
+
+class TicketList(Schema):
+    items = fields.List(fields.Nested(TicketSummary))
+
+
+class NoteList(Schema):
+    items = fields.List(fields.Nested(Note))
+
+
+class AttachmentList(Schema):
+    items = fields.List(fields.Nested(AttachmentInfo))
+
+
+class AnnouncementList(Schema):
+    items = fields.List(fields.Nested(AnnouncementInfo))
+
+
+class InstanceDetail(Instance):
+    """``GET /api/instances/{id}``: the instance with its READY tasks and current data."""

@@ -14,6 +14,7 @@ from engine.models import Ticket
 from engine.runtime import handling, instances, tasks
 
 from ..extensions import db
+from ..inputs import MAX_ID
 from . import bp, json_body, token_required
 from .schemas import CompleteRequest, ReassignRequest, Task, load
 
@@ -47,9 +48,12 @@ def _int_arg(name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise Invalid(f"{name} 应为整数 / {name} must be a whole number", fields={name: [raw]}) from None
+    if not 0 <= value <= MAX_ID:  # no row has a larger id; the database driver would overflow
+        raise Invalid(f"{name} 超出范围 / {name} is out of range", fields={name: [raw]})
+    return value
 
 
 @bp.get("/tasks")

@@ -34,6 +34,7 @@ from engine.runtime import definitions, instances
 from ..auth import staff, staff_required
 from ..extensions import db
 from ..i18n import diagram_words, engine_text, local_time
+from ..inputs import MAX_ID
 from ..tickets.pages import people
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
@@ -77,7 +78,8 @@ def create_draft():
     """From a version's "edit" button (form), or "save as draft" in the modeler (JSON with the edited files)."""
     body = request.get_json(silent=True) if request.is_json else None
     source = body or request.form
-    version = db.session.get(ProcessVersion, int(source.get("version_id") or 0))
+    raw = str(source.get("version_id") or "").strip()
+    version = db.session.get(ProcessVersion, int(raw)) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID else None
     if version is None:
         abort(404)
     draft = drafts.create(db.session, user=staff(), version=version, name=source.get("name") or "")
@@ -95,10 +97,12 @@ def upload_draft():
     files = {(u.filename or "").rsplit("/", 1)[-1]: u.read() for u in request.files.getlist("files") if u.filename}
     try:
         draft = drafts.create(db.session, user=staff(), files=files, name=request.form.get("name", ""))
-    except Invalid as exc:
+    except Invalid as exc:  # nothing kept: the list again, with what was wrong
         db.session.rollback()
-        flash(engine_text(exc.message), "error")
-        return redirect(url_for("processes.index"))
+        problems = getattr(exc, "problems", None)
+        flash("; ".join(p["message"] if p["message"].startswith(p["file"]) else f"{p['file']}: {p['message']}"
+                        for p in problems) if problems else engine_text(exc.message), "error")
+        return index(), 422
     db.session.commit()
     return redirect(url_for("processes.edit_draft", draft_id=draft.id))
 
