@@ -54,7 +54,7 @@ def test_what_counted_limits_let_through_ends_promptly_in_a_clear_error(tight, m
 
 
 def test_a_limit_inside_a_task_names_the_element(tight):
-    from tests.engine.test_sandbox import run_script
+    from test_sandbox import run_script
 
     with pytest.raises(ScriptError) as caught:
         run_script("big = 'a'.ljust(10**9)", {})
