@@ -80,6 +80,9 @@ def configure(**changes) -> Limits:
     global _limits
     old = _limits
     _limits = Limits(**{**asdict(old), **changes})
+    # processes started from here (the process tests' runner) read the same limits
+    os.environ.update({"DESK_JAIL_SECONDS": str(_limits.seconds), "DESK_JAIL_CPU_SECONDS": str(_limits.cpu_seconds),
+                       "DESK_JAIL_MEMORY_MB": str(_limits.memory_mb), "DESK_JAIL_POOL": str(_limits.pool_size)})
     _pool().restart()
     return old
 

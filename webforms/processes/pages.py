@@ -33,6 +33,7 @@ from engine.runtime import definitions, instances
 from ..auth import staff, staff_required
 from ..extensions import db
 from ..i18n import diagram_words, engine_text, local_time
+from .runs import limited
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -140,6 +141,7 @@ def save_draft(draft_id: int):
 
 @bp.post("/drafts/<int:draft_id>/test")
 @staff_required(*EDITORS)
+@limited
 def test_draft(draft_id: int):
     """Run the draft's process tests (as saved) and remember the result on the draft."""
     draft = drafts.get(db.session, draft_id)
@@ -155,6 +157,7 @@ def test_draft(draft_id: int):
 
 @bp.post("/test")
 @staff_required(*EDITORS)
+@limited
 def test_files():
     files = _json_files()
     db.session.rollback()  # as above: nothing to store, no transaction to hold
@@ -163,6 +166,7 @@ def test_files():
 
 @bp.post("/validate")
 @staff_required(*EDITORS)
+@limited
 def validate():
     problems = validation.validate_bundle(db.session, _json_files())
     return jsonify({"problems": problems, "errors": validation.has_errors(problems)})
