@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidDefinition, ScriptError
 from ..models import Role
-from ..runtime import labels, messages, safe_xml, sandbox
+from ..runtime import forms, labels, messages, safe_xml, sandbox
 from ..runtime.definitions import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, parse_bundle
 from ..runtime.forms import TYPES
 from ..runtime.safe_xml import local_name
@@ -449,9 +449,10 @@ def _constraints(file: str, node_id: str, fid: str, field) -> list[dict]:
 
 def _pattern(file: str, node_id: str, fid: str, pattern: str) -> list[dict]:
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        return [_problem(file, node_id, f"正则表达式无效：{pattern!r} / invalid regex pattern {pattern!r}: {exc} [{fid}]")]
+        forms.compile_pattern(pattern)
+    except ValueError as exc:  # RE2: linear time, no backreferences or lookarounds
+        return [_problem(file, node_id, f"正则表达式无效或不受支持（不支持反向引用和环视）：{pattern!r} / invalid or unsupported "
+                                        f"regex pattern {pattern!r} (no backreferences or lookarounds): {exc} [{fid}]")]
     return []
 
 

@@ -189,6 +189,12 @@ CASES = [
     ("bad pattern property", {"p.bpmn": chain(form('<camunda:formField id="a" type="string"><camunda:properties>'
                                                    '<camunda:property id="pattern" value="(a"/></camunda:properties></camunda:formField>'))},
      "正则表达式无效", "task", "error"),
+    ("backreference pattern", {"p.bpmn": chain(form('<camunda:formField id="a" type="string"><camunda:validation>'
+                                                    '<camunda:constraint name="pattern" config="(a)\\1"/></camunda:validation></camunda:formField>'))},
+     "不支持反向引用", "task", "error"),
+    ("lookahead pattern", {"p.bpmn": chain(form('<camunda:formField id="a" type="string"><camunda:properties>'
+                                                '<camunda:property id="pattern" value="^(?=a)a$"/></camunda:properties></camunda:formField>'))},
+     "no backreferences or lookarounds", "task", "error"),
     ("default not whole", {"p.bpmn": chain(form('<camunda:formField id="a" type="long" defaultValue="many"/>'))},
      "默认值 'many' 不是整数", "task", "error"),
     ("default not an option", {"p.bpmn": chain(form('<camunda:formField id="a" type="enum" defaultValue="c">'
