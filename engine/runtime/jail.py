@@ -137,7 +137,7 @@ class _Child:
             if self._read(1, time.monotonic() + self.limits.start_seconds) != _READY:
                 raise _Died(timed_out=False)
             self.ready = True
-        payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = _pickled(request)
         try:
             self.proc.stdin.write(_HEADER.pack(len(payload)) + payload)
             self.proc.stdin.flush()
@@ -156,6 +156,17 @@ class _Child:
                 pipe.close()
             except OSError:
                 pass
+
+
+class _Unpicklable(Exception):
+    """The data handed to a call cannot be sent to a child (not plain data)."""
+
+
+def _pickled(request: dict) -> bytes:
+    try:
+        return pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
+        raise _Unpicklable(str(exc)) from None
 
 
 class _Pool:
@@ -262,6 +273,10 @@ def _run(op: str, source, context: dict, external: dict | None = None, globals_:
     except _Died as died:
         pool.replace(child)
         raise _limit_error(died, child, source, op) from None
+    except _Unpicklable as exc:
+        pool.give(child)
+        raise ScriptError(f"数据无法交给脚本 / the data cannot be handed to the script: {exc} "
+                          f"(in {_describe(source, op)})") from None
     finally:
         stats["calls"] += 1
         stats["seconds"] += time.perf_counter() - started

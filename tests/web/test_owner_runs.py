@@ -83,3 +83,15 @@ def test_a_user_with_two_runs_going_gets_a_clear_429(desk, app, tight):
             pass
     ok = post_json(desk, "/processes/validate", {"files": {"r.bpmn": PROCESS.replace("EXPR", "PT5M")}})
     assert ok.status_code == 200  # the slots are free again
+
+
+def test_a_documentation_template_that_runs_away_shows_as_written(app, tight):
+    from webforms.tasks.forms import instructions
+
+    bomb = "{% for i in range(10**7) %}{% for j in range(10**7) %}x{% endfor %}{% endfor %}"
+    started = time.monotonic()
+    with app.app_context():
+        assert instructions(bomb, {}) == bomb
+        assert instructions("{{ 'a' * 10**9 }}{{ 'a' * 10**9 }}", {}) == "{{ 'a' * 10**9 }}{{ 'a' * 10**9 }}"
+        assert instructions("您好 {{ name }}", {"name": "王工"}) == "您好 王工"
+    assert time.monotonic() - started < 15
