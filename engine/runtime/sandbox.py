@@ -570,28 +570,68 @@ def _failure(err: Exception, source: str, mode: str) -> ScriptError:
 # gigabyte (``'a'.ljust(10**9)``, ``f'{1:>1000000000}'``) or computes for minutes
 # (``pow(10, 10**8)``). So diagram code runs in a child process the OS stops
 # (``jail``: CPU, memory and wall-clock limits). Only code that *cannot* blow up
-# runs here, in this process, to keep gateway conditions and DMN cells cheap.
+# runs here, in this process, to keep gateway conditions, DMN cells and the
+# desk's one-line scripts cheap.
 #
-# The rule (checked on the AST after the Camunda translation): an expression is
+# The rule (checked on the AST after the Camunda translation). An expression is
 # cheap when it is made only of names, constants, attribute and subscript reads
 # (slices included), comparisons (``==``, ``<``, ``in``, ``is``…), ``and``/``or``,
-# ``not``/unary minus, ``x if c else y`` and tuple/list displays of such. No call,
-# no arithmetic (``*``, ``**``, ``+``…), no f-string or ``%`` formatting, no
-# comprehension, no lambda: what remains does work bounded by the size of the
-# source text plus the size of the task data it reads (a comparison, a copy of a
-# slice), both already in memory. A script is cheap when every statement is
-# ``name = <cheap expression>``, ``<cheap expression>`` or ``pass``.
+# ``not``/unary minus, ``x if c else y``, tuple/list displays, ``+`` and ``-``, and
+# calls of ``now``, ``earliest``, ``len``, ``str``, ``int``, ``float``, ``bool``,
+# ``abs``, ``min``, ``max`` by name, all on cheap operands. No ``*``, ``**``, ``%``
+# or ``<<``, no other call (no methods), no f-string, comprehension or lambda, no
+# ``:=``. Each node then does work at most linear in the size of its operands, and
+# no name is rebound inside one expression, so the whole costs at most (size of
+# the source) × (size of the task data it reads), both already in memory.
+# (``str``/``int`` of huge numbers are bounded by Python's 4,300-digit limit.)
+# A script is cheap when every statement is ``pass``, ``name = <expr>``, an
+# expression, or ``if <expr>:`` around such statements, where each ``<expr>`` is
+# cheap *and has no ``+``/``-``*: in a script, ``s = s + s`` on twenty lines would
+# double a value twenty times. Loops, ``def``, ``try`` and the rest go to the child.
 
 _CHEAP_NODES = (
     ast.Expression, ast.Name, ast.Load, ast.Constant, ast.Attribute, ast.Subscript, ast.Slice,
     ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.IfExp,
-    ast.Tuple, ast.List,
+    ast.Tuple, ast.List, ast.BinOp, ast.Add, ast.Sub, ast.Call,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot,
 )  # fmt: skip
+CHEAP_CALLS = frozenset({"now", "earliest", "len", "str", "int", "float", "bool", "abs", "min", "max"})
 
 
-def _cheap_expression(node: ast.AST) -> bool:
-    return all(isinstance(child, _CHEAP_NODES) for child in ast.walk(node))
+def _cheap_expression(node: ast.AST, *, arithmetic: bool = True) -> bool:
+    for child in ast.walk(node):
+        if not isinstance(child, _CHEAP_NODES):
+            return False
+        if isinstance(child, ast.BinOp) and not arithmetic:
+            return False
+        if isinstance(child, ast.Call) and not (
+            isinstance(child.func, ast.Name) and child.func.id in CHEAP_CALLS and not child.keywords
+        ):
+            return False
+    return True
+
+
+def _cheap_statements(statements: list[ast.stmt]) -> bool:
+    for statement in statements:
+        if isinstance(statement, ast.Pass):
+            continue
+        if isinstance(statement, ast.Expr) and _cheap_expression(statement.value, arithmetic=False):
+            continue
+        if (
+            isinstance(statement, ast.Assign)
+            and all(isinstance(target, ast.Name) for target in statement.targets)
+            and _cheap_expression(statement.value, arithmetic=False)
+        ):
+            continue
+        if (
+            isinstance(statement, ast.If)
+            and _cheap_expression(statement.test, arithmetic=False)
+            and _cheap_statements(statement.body)
+            and _cheap_statements(statement.orelse)
+        ):
+            continue
+        return False
+    return True
 
 
 @lru_cache(maxsize=1024)
@@ -605,19 +645,7 @@ def is_cheap(source: str, mode: str) -> bool:
         return False
     if mode == "eval":
         return _cheap_expression(tree)
-    for statement in tree.body:
-        if isinstance(statement, ast.Pass):
-            continue
-        if isinstance(statement, ast.Expr) and _cheap_expression(statement.value):
-            continue
-        if (
-            isinstance(statement, ast.Assign)
-            and all(isinstance(target, ast.Name) for target in statement.targets)
-            and _cheap_expression(statement.value)
-        ):
-            continue
-        return False
-    return True
+    return _cheap_statements(tree.body)
 
 
 def _namespace(globals_: dict | None, context: dict, external_context: dict | None) -> dict:
@@ -699,13 +727,18 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         self.globals = dict(environment_globals or {})
 
     def evaluate(self, expression, context, external_context=None):
-        _code_or_raise(expression, "eval")  # refusals are reported the same way wherever code runs
         if is_cheap(expression, "eval"):
-            return evaluate_here(expression, context, external_context, self.globals)
+            value = evaluate_here(expression, context, external_context, self.globals)
+            if value is not None and type(value) not in (bool, int, str):
+                try:
+                    storable.plain("结果 / result", value)
+                except NotStorable as exc:
+                    raise not_storable(exc, expression, "eval") from None
+            return value
+        _code_or_raise(expression, "eval")  # refused here, before any child runs it
         return jail.evaluate(expression, context, external_context, self.globals)
 
     def execute(self, script, context, external_context=None):
-        _code_or_raise(script, "exec")
         if is_cheap(script, "exec"):
             result = execute_here(script, context, external_context, self.globals)
             changed = {key: value for key, value in result.items() if context.get(key, _MISSING) is not value}
@@ -714,6 +747,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             except NotStorable as exc:
                 raise not_storable(exc, script, "exec") from None
         else:
+            _code_or_raise(script, "exec")
             result = jail.execute(script, context, external_context, self.globals)
         # in place, all at once: a failing script leaves the task data untouched
         context.clear()

@@ -152,3 +152,30 @@ def test_each_firing_transaction_has_a_statement_and_lock_timeout(app, monkeypat
     assert seen == [{"statement_timeout": "30s", "lock_timeout": "10s", "idle_in_transaction_session_timeout": "1min"}]
     with app.app_context():  # SET LOCAL: the pool's connections are back to the defaults afterwards
         assert db.session.scalar(text("SHOW statement_timeout")) == "0"
+
+
+def test_a_result_that_cannot_be_stored_is_a_422_naming_the_variable(app, api):
+    nan = TIMER_PROCESS.replace("<bpmn:script>fired = 0</bpmn:script>", "<bpmn:script>fired = float('nan')</bpmn:script>")
+    with app.app_context():
+        versions.deploy(db.session, {"reminder.bpmn": nan}, user="test")
+        db.session.commit()
+    res = api.post("admin1", "/api/processes/reminder/instances", json={"data": {}})
+    assert res.status_code == 422
+    body = res.get_json()
+    assert "“fired”" in body["message"] and "cannot be stored" in body["message"] and body["element"] == "init"
+    assert "NaN" not in res.get_data(as_text=True)
+
+
+def test_a_timer_step_whose_result_cannot_be_stored_parks_its_instance_with_the_reason(app):
+    gen = TIMER_PROCESS.replace("<bpmn:script>fired += 1</bpmn:script>", "<bpmn:script>fired = (n for n in [1])</bpmn:script>")
+    with time_machine.travel(T0, tick=False) as clock:
+        with app.app_context():
+            versions.deploy(db.session, {"reminder.bpmn": gen}, user="test")
+            iid = instances.start(db.session, "reminder", user=users.get_user(db.session, "admin1")).id
+            db.session.commit()
+        clock.move_to(T0 + timedelta(minutes=2))
+        assert timers.run_due(_factory(app)) == 1
+    with app.app_context():
+        instance = db.session.get(ProcessInstance, iid)
+        assert instance.status == InstanceStatus.ERROR and "“fired”" in instance.last_error
+        assert "generator" in instance.last_error

@@ -137,14 +137,23 @@ def test_an_expression_result_that_cannot_be_stored_is_an_error():
         ("PT15M", "eval", True),
         ("a if b else c", "eval", True),
         ("team = 'major'\nlevel = priority", "exec", True),
-        ("len(x) > 2", "eval", False),
+        ("len(x) > 2 and earliest(a, b) < now()", "eval", True),
+        ("count + 1 - offset", "eval", True),
+        ("assigned_at = now()\nif outcome == 'resolved':\n    resolver = 'online_fix'\nelse:\n    resolver = None", "exec", True),
+        ("s = s + s", "exec", False),
+        ("s += s", "exec", False),
+        ("x.upper()", "eval", False),
+        ("sla_due(10**12, 'business')", "eval", False),
+        ("len(x, key=y)", "eval", False),
+        ("(y := x)", "eval", False),
         ("pow(10, 10**8) and 'PT5M'", "eval", False),
         ("a * 3", "eval", False),
-        ("a + b", "eval", False),
+        ("a + b", "eval", True),
         ("f'{a:>99}'", "eval", False),
         ("'%5d' % a", "eval", False),
         ("[x for x in y]", "eval", False),
         ("x = a.upper()", "exec", False),
+        ("x = [a] * 3", "exec", False),
         ("for i in x:\n    pass", "exec", False),
         ("x[0] = 1", "exec", False),
     ],
@@ -176,3 +185,11 @@ def test_storable_round_trips_the_types_task_data_holds():
     values = {"a": [1, 2.5, None, True, "t"], "d": {"k": Decimal("2.10")},
               "w": datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc), "day": date(2026, 1, 2)}
     assert storable.loads(storable.dumps(values)) == values
+
+
+def test_desk_bench_jail_reports_each_path_and_the_cost_per_completion():
+    from engine import bench
+
+    lines = bench.run_jail(repeat=20, completions=8)
+    text = "\n".join(lines)
+    assert "in this process" in text and "pooled child" in text and "per task completion" in text
