@@ -283,9 +283,16 @@ def run_jail(*, repeat: int = 2000, completions: int = 80) -> list[str]:
     fast = _per_call(lambda: env.evaluate("priority == 'P1' and impact != 'high'", data), repeat)
     child_eval = _per_call(lambda: env.evaluate("sum(items) > 2", data), repeat)
     child_exec = _per_call(lambda: env.execute("total = sum(items)", dict(data)), repeat)
-    spawn = _per_call(lambda: jail._Child(jail.limits()).call({"op": "eval", "source": "1", "context": {},
-                                                                "external": {}, "globals": {}, "now": None,
-                                                                "calendar": None}), 5)
+
+    def fresh_child() -> None:
+        child = jail._Child(jail.limits())
+        try:
+            child.call({"op": "eval", "source": "1", "context": {}, "external": {}, "globals": {},
+                        "now": None, "calendar": None})
+        finally:
+            child.kill()
+
+    spawn = _per_call(fresh_child, 5)
     tickets = max(1, completions // len(STEPS))
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite:///{tmp}/bench.sqlite")
