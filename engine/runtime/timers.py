@@ -16,9 +16,11 @@ transaction sets ``statement_timeout``, ``lock_timeout`` and
 (``error``, the reason in ``last_error``) and the rest of the batch still fires.
 And a worker killed in the middle of a firing (kill -9, out of memory) must not
 re-fire the same step forever: each claim counts an attempt on the instance
-(``timer_attempts``) in a short transaction committed *before* the firing, a
-finished firing resets it, and an instance claimed with ``MAX_ATTEMPTS``
-unfinished attempts is parked instead of fired.
+(``timer_attempts``) in a short transaction committed *before* the firing and
+leases it (``next_timer_at`` a minute ahead, so no other worker claims it
+meanwhile); a finished firing resets the count, a killed worker's lease runs out
+and the instance is due again, and one claimed with ``MAX_ATTEMPTS`` unfinished
+attempts is parked instead of fired.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -44,6 +47,9 @@ MAX_ATTEMPTS = 3  # unfinished firings before an instance is parked
 STATEMENT_TIMEOUT_MS = 30_000
 LOCK_TIMEOUT_MS = 10_000
 IDLE_TIMEOUT_MS = 60_000
+# how long a claimed instance stays out of other workers' claims before it is fired (a killed
+# worker's claim runs out after this; a living worker holds the row lock while it fires)
+LEASE = timedelta(seconds=60)
 
 CRASHED = (
     "定时器已触发 {n} 次都未完成（工作进程可能在执行中被终止，如内存耗尽），已停止重试 / "
@@ -88,32 +94,50 @@ def claim_batch(session: Session, size: int = BATCH_SIZE) -> list[ProcessInstanc
     return list(session.scalars(stmt.execution_options(populate_existing=True)))
 
 
-def _claim_ids(session: Session, ids: list[int]) -> list[ProcessInstance]:
-    """These instances, if still due, locked for this transaction (another worker may have fired some)."""
-    stmt = select(ProcessInstance).where(ProcessInstance.id.in_(ids), *_due()).order_by(ProcessInstance.next_timer_at)
+def _claimed(session: Session, claims: dict[int, tuple]) -> list[ProcessInstance]:
+    """The instances this worker claimed (``_claim_and_count``), locked again for the firing.
+
+    One whose attempt count is no longer ours was taken over by another worker
+    after our lease ran out (we were that slow): left to it.
+    """
+    stmt = select(ProcessInstance).where(ProcessInstance.id.in_(claims), ProcessInstance.status == InstanceStatus.RUNNING)
+    stmt = stmt.order_by(ProcessInstance.id)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.scalars(stmt.execution_options(populate_existing=True)))
+    found = session.scalars(stmt.execution_options(populate_existing=True))
+    return [instance for instance in found if instance.timer_attempts == claims[instance.id][1]]
 
 
-def _count_attempts(session_factory: Callable[[], Session], size: int) -> tuple[int, list[int]]:
+def _claim_and_count(session_factory: Callable[[], Session], size: int) -> tuple[int, dict[int, tuple]]:
     """Claim a batch and count an attempt on each, committed before any firing.
 
-    Returns how many were claimed and the ids to fire; those already at
-    ``MAX_ATTEMPTS`` are parked here instead.
+    Each claimed instance is leased: its ``next_timer_at`` moves ``LEASE`` ahead,
+    so no other worker claims it between this commit and the firing; a worker
+    killed before it fires leaves the lease to run out, and then the instance is
+    due again with the attempt counted. Those already at ``MAX_ATTEMPTS`` are
+    parked here instead. Returns how many were claimed and, for those to fire,
+    id → (the due time to restore, the attempt count that proves the claim ours).
     """
     with session_factory() as session, session.begin():
         limit_statements(session)
         claimed = claim_batch(session, size)
-        ids = []
+        claims = {}
         for instance in claimed:
             if (instance.timer_attempts or 0) >= MAX_ATTEMPTS:
                 log.warning("instance %s: %s unfinished timer firings, parked", instance.id, instance.timer_attempts)
                 _park(instance, CRASHED.format(n=instance.timer_attempts))
             else:
                 instance.timer_attempts = (instance.timer_attempts or 0) + 1
-                ids.append(instance.id)
-        return len(claimed), ids
+                claims[instance.id] = (instance.next_timer_at, instance.timer_attempts)
+                instance.next_timer_at = now() + LEASE
+        return len(claimed), claims
+
+
+def _fire(session: Session, instance: ProcessInstance, due_at) -> None:
+    """Fire a leased instance: its real due time back, the step, the attempt count cleared."""
+    instance.next_timer_at = due_at
+    instances.fire_locked(session, instance)
+    instance.timer_attempts = 0
 
 
 def seconds_until_next(session: Session, max_sleep: float) -> float:
@@ -150,38 +174,34 @@ def run_due(
     handled = 0
     while limit is None or handled < limit:
         size = batch if limit is None else min(batch, limit - handled)
-        claimed, ids = _count_attempts(session_factory, size)
+        claimed, claims = _claim_and_count(session_factory, size)
         if not claimed:
             return handled
         try:
             with session_factory() as session, session.begin():
                 limit_statements(session)
-                for instance in _claim_ids(session, ids):
-                    instances.fire_locked(session, instance)
-                    instance.timer_attempts = 0
+                for instance in _claimed(session, claims):
+                    _fire(session, instance, claims[instance.id][0])
         except Exception:  # one step failed (a diagram's script can raise anything): the batch rolled back
-            for instance_id in ids:  # the same instances again, one transaction each, the failing one parked
-                _fire_alone(session_factory, instance_id)
+            for instance_id, claim in claims.items():  # again, one transaction each, the failing one parked
+                _fire_alone(session_factory, instance_id, claim)
         handled += claimed
     return handled
 
 
-def _fire_alone(session_factory: Callable[[], Session], instance_id: int) -> None:
-    """Fire one instance in its own transaction; if it fails, park it (``error``) in another."""
+def _fire_alone(session_factory: Callable[[], Session], instance_id: int, claim: tuple) -> None:
+    """Fire one claimed instance in its own transaction; if it fails, park it (``error``) in another."""
     try:
         with session_factory() as session, session.begin():
             limit_statements(session)
-            instances.fire_timers(session, instance_id)  # False when another worker did it meanwhile
-            instance = session.get(ProcessInstance, instance_id)
-            if instance is not None:
-                instance.timer_attempts = 0
+            for instance in _claimed(session, {instance_id: claim}):
+                _fire(session, instance, claim[0])
     except Exception as exc:
         message = exc.message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
         log.warning("timer step failed for instance %s: %s", instance_id, message)
         with session_factory() as session, session.begin():
             limit_statements(session)
-            instance = session.get(ProcessInstance, instance_id)
-            if instance is not None and instance.status == InstanceStatus.RUNNING:
+            for instance in _claimed(session, {instance_id: claim}):
                 _park(instance, message)
 
 

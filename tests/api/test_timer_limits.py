@@ -83,6 +83,8 @@ def test_a_step_that_kills_its_worker_every_time_is_parked_after_three_attempts(
             with app.app_context():  # the attempt was committed before the firing began
                 instance = db.session.get(ProcessInstance, iid)
                 assert (instance.timer_attempts, instance.status) == (attempt, InstanceStatus.RUNNING)
+            assert timers.run_due(factory) == 0  # leased: no other worker takes it up at once
+            clock.shift(timers.LEASE + timedelta(seconds=1))  # the dead worker's lease runs out
         assert timers.run_due(factory) == 1  # the fourth claim parks it instead of firing
         assert timers.run_due(factory) == 0
     with app.app_context():
