@@ -277,6 +277,9 @@ def _run(op: str, source, context: dict, external: dict | None = None, globals_:
         pool.give(child)
         raise ScriptError(f"数据无法交给脚本 / the data cannot be handed to the script: {exc} "
                           f"(in {_describe(source, op)})") from None
+    except BaseException:  # interrupted mid-call (or an answer we cannot read): that child is not reused
+        pool.replace(child)
+        raise
     finally:
         stats["calls"] += 1
         stats["seconds"] += time.perf_counter() - started
