@@ -584,10 +584,12 @@ def _failure(err: Exception, source: str, mode: str) -> ScriptError:
 # no name is rebound inside one expression, so the whole costs at most (size of
 # the source) × (size of the task data it reads), both already in memory.
 # (``str``/``int`` of huge numbers are bounded by Python's 4,300-digit limit.)
-# A script is cheap when every statement is ``pass``, ``name = <expr>``, an
-# expression, or ``if <expr>:`` around such statements, where each ``<expr>`` is
-# cheap *and has no ``+``/``-``*: in a script, ``s = s + s`` on twenty lines would
-# double a value twenty times. Loops, ``def``, ``try`` and the rest go to the child.
+# A script is cheap when every statement is ``pass``, ``name = <expr>``,
+# ``name += <constant>`` (or ``-=``), an expression, or ``if <expr>:`` around such
+# statements, where each ``<expr>`` is cheap and each of its ``+``/``-`` has a
+# constant on one side: in a script, ``s = s + s`` on twenty lines would double a
+# value twenty times, while ``n = n + 1`` only adds the constant's size. Loops,
+# ``def``, ``try`` and the rest go to the child.
 
 _CHEAP_NODES = (
     ast.Expression, ast.Name, ast.Load, ast.Constant, ast.Attribute, ast.Subscript, ast.Slice,
@@ -602,7 +604,9 @@ def _cheap_expression(node: ast.AST, *, arithmetic: bool = True) -> bool:
     for child in ast.walk(node):
         if not isinstance(child, _CHEAP_NODES):
             return False
-        if isinstance(child, ast.BinOp) and not arithmetic:
+        if isinstance(child, ast.BinOp) and not arithmetic and not (
+            isinstance(child.left, ast.Constant) or isinstance(child.right, ast.Constant)
+        ):
             return False
         if isinstance(child, ast.Call) and not (
             isinstance(child.func, ast.Name) and child.func.id in CHEAP_CALLS and not child.keywords
@@ -621,6 +625,13 @@ def _cheap_statements(statements: list[ast.stmt]) -> bool:
             isinstance(statement, ast.Assign)
             and all(isinstance(target, ast.Name) for target in statement.targets)
             and _cheap_expression(statement.value, arithmetic=False)
+        ):
+            continue
+        if (
+            isinstance(statement, ast.AugAssign)
+            and isinstance(statement.target, ast.Name)
+            and isinstance(statement.op, (ast.Add, ast.Sub))
+            and isinstance(statement.value, ast.Constant)
         ):
             continue
         if (
