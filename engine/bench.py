@@ -253,3 +253,69 @@ def run_kb(*, articles: int = 10_000, queries: int = 200, url: str | None = None
         f"search, best 5 of {articles}: median {statistics.median(times) * 1000:.1f} ms, "
         f"p95 {times[int(len(times) * 0.95) - 1] * 1000:.1f} ms over {queries} queries ({engine.dialect.name})",
     ]
+
+
+# --- issue 11: diagram code under hard limits (desk bench jail) ---
+
+
+def _per_call(call, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _us(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"median {statistics.median(values) * 1e6:,.0f} µs, p95 {p95 * 1e6:,.0f} µs"
+
+
+def run_jail(*, repeat: int = 2000, completions: int = 80) -> list[str]:
+    """Per-evaluation latency in this process (cheap code) and in a pooled child, and the cost per completion."""
+    from .runtime import jail
+
+    env = sandbox.SandboxEnvironment()
+    data = {**INTAKE, "priority": "P2", "items": list(range(20))}
+    env.evaluate("sum(items) > 2", dict(data))  # start the pool
+    fast = _per_call(lambda: env.evaluate("priority == 'P1' and impact != 'high'", data), repeat)
+    child_eval = _per_call(lambda: env.evaluate("sum(items) > 2", data), repeat)
+    child_exec = _per_call(lambda: env.execute("total = sum(items)", dict(data)), repeat)
+
+    def fresh_child() -> None:
+        child = jail._Child(jail.limits())
+        try:
+            child.call({"op": "eval", "source": "1", "context": {}, "external": {}, "globals": {},
+                        "now": None, "calendar": None})
+        finally:
+            child.kill()
+
+    spawn = _per_call(fresh_child, 5)
+    tickets = max(1, completions // len(STEPS))
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{tmp}/bench.sqlite")
+        engine_db.configure(engine)
+        engine_db.Base.metadata.create_all(engine)
+        factory = lambda: Session(engine)  # noqa: E731
+        with factory() as session, session.begin():
+            users.set_hash_cost(2**4)
+            users.add_demo_users(session)
+            versions.deploy(session, _bundle(), user="bench")
+        _engine_run(factory, 1)  # warm caches (spec, compiled scripts)
+        calls, seconds = jail.stats["calls"], jail.stats["seconds"]
+        times = _engine_run(factory, tickets)[0]
+        calls, seconds = jail.stats["calls"] - calls, jail.stats["seconds"] - seconds
+        engine.dispose()
+    limit = jail.limits()
+    return [
+        f"desk bench jail: diagram code under hard limits ({limit.seconds:g} s wall, {limit.cpu_seconds} s CPU, "
+        f"{limit.memory_mb} MB, pool of {limit.pool_size})",
+        f"  cheap expression, in this process:        {_us(fast)}  ({repeat} calls)",
+        f"  expression in a pooled child:             {_us(child_eval)}",
+        f"  script in a pooled child:                 {_us(child_exec)}",
+        f"  a fresh child (start + first call):       {_ms(spawn)}  (after a limit kills one)",
+        f"  per task completion ({len(times)} on {tickets} tickets): {_ms(times)} in all; "
+        f"{calls / len(times):.1f} child calls taking {seconds / len(times) * 1000:.2f} ms",
+    ]

@@ -171,6 +171,9 @@ class ProcessInstance(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # firings of its timers started and not finished (``timers``): a worker killed mid-firing
+    # (kill -9, out of memory) leaves it counted, and the third such attempt parks the instance
+    timer_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_by: Mapped[str] = mapped_column(String(80), default="system")
     started_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)

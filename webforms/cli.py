@@ -357,6 +357,19 @@ def bench_report(tickets: int, months: int, repeat: int, keep: bool, database_ur
         sys.exit(1)
 
 
+# --- issue 11: diagram code under hard limits (desk bench jail) ---
+
+
+@bench.command("jail")
+@click.option("--repeat", default=2000, show_default=True, help="Evaluations timed per path.")
+@click.option("--completions", default=80, show_default=True, help="Task completions to time.")
+def bench_jail(repeat: int, completions: int) -> None:
+    """Per-evaluation latency of diagram code in-process and in the pooled child, and per task completion."""
+    from engine import bench as engine_bench
+
+    _echo(engine_bench.run_jail(repeat=repeat, completions=completions))
+
+
 # --- issue 14: knowledge-base search speed (desk bench kb) ---
 
 

@@ -17,6 +17,7 @@ Messages are Chinese first, then English.
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 from collections.abc import Collection, Mapping
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidDefinition, ScriptError
 from ..models import Role
-from ..runtime import labels, messages, safe_xml, sandbox
+from ..runtime import forms, labels, messages, safe_xml, sandbox
 from ..runtime.definitions import BPMN_NS, CAMUNDA_NS, DMN_NAMESPACES, parse_bundle
 from ..runtime.forms import TYPES
 from ..runtime.safe_xml import local_name
@@ -106,6 +107,7 @@ def validate(files: Mapping[str, bytes | str], *, roles: Collection[str] | None 
 
     for name, root in dmn.items():
         problems.extend(_hit_policy_problems(name, root))
+        problems.extend(_dmn_cell_problems(name, root))
     decisions = {d.get("id") for root in dmn.values() for d in root.iter() if local_name(d) == "decision"}
     processes = {p.get("id") for root in bpmn.values() for p in root.iter(_B + "process")}
     samples = sample_variables(bpmn.values(), dmn.values())
@@ -139,6 +141,46 @@ def _hit_policy_problems(name: str, root) -> list[dict]:
         if policy not in HIT_POLICIES:
             found.append(_problem(name, table.get("id"), f"不支持的命中策略 {policy}（可用 FIRST、UNIQUE、COLLECT）/ "
                                                          f"hit policy {policy} is not supported (use FIRST, UNIQUE or COLLECT)"))
+    return found
+
+
+_QUESTION = re.compile(r"""(\?)(?=(?:[^'"]|['"][^'"]*['"])*$)""")  # as SpiffWorkflow's DMN engine finds it
+
+
+def _cell_source(kind: str, text: str) -> str:
+    """A cell as the engine evaluates it: an input entry that is no expression by itself (``> 5``,
+    ``in ["a"]``) follows its input's value, as SpiffWorkflow's DMN engine adds it."""
+    if kind != "inputEntry":
+        return text
+    text = _QUESTION.sub("dmninputexpr", text)  # ``4 < ? < 6``: ? is the input's value
+    if "dmninputexpr" in text:
+        return text
+    try:
+        ast.parse(sandbox.camunda_to_python(text).strip(), mode="eval")
+        return text
+    except SyntaxError:
+        return f"dmninputexpr {text}"
+
+
+def _dmn_cell_problems(name: str, root) -> list[dict]:
+    """Every input expression and cell of every decision table, compile-checked like a script."""
+    found = []
+    for table in root.iter():
+        if local_name(table) != "decisionTable":
+            continue
+        label = table.getparent().get("name") or table.getparent().get("id") or table.get("id")
+        for cell in table.iter():
+            kind = local_name(cell)
+            if kind not in ("inputExpression", "inputEntry", "outputEntry"):
+                continue
+            node = next((c for c in cell if local_name(c) == "text"), None)
+            text = (node.text or "").strip() if node is not None else ""
+            if not text or text == "-":
+                continue
+            cell_id = cell.get("id") or (cell.getparent().get("id") if kind != "inputExpression" else None)
+            for message in sandbox.compile_check(_cell_source(kind, text), "eval"):
+                found.append(_problem(name, cell_id, f"决策表“{label}”单元格 {cell_id}：{text!r} 不被允许 / "
+                                                     f"decision table “{label}”, cell {cell_id}: {text!r} is refused: {message}"))
     return found
 
 
@@ -449,9 +491,10 @@ def _constraints(file: str, node_id: str, fid: str, field) -> list[dict]:
 
 def _pattern(file: str, node_id: str, fid: str, pattern: str) -> list[dict]:
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        return [_problem(file, node_id, f"正则表达式无效：{pattern!r} / invalid regex pattern {pattern!r}: {exc} [{fid}]")]
+        forms.compile_pattern(pattern)
+    except ValueError as exc:  # RE2: linear time, no backreferences or lookarounds
+        return [_problem(file, node_id, f"正则表达式无效或不受支持（不支持反向引用和环视）：{pattern!r} / invalid or unsupported "
+                                        f"regex pattern {pattern!r} (no backreferences or lookarounds): {exc} [{fid}]")]
     return []
 
 

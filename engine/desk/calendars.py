@@ -116,6 +116,11 @@ def configure(*, business: BusinessCalendar | None = None, extra_days: dict[date
     _working_period.cache_clear()
 
 
+def settings() -> tuple[BusinessCalendar, dict[date, bool]]:
+    """The business hours and extra days in force (what ``configure`` set), to hand to another process."""
+    return _BY_NAME["business"], _extra_days
+
+
 @lru_cache(maxsize=4096)
 def is_workday(day: date) -> bool:
     """Whether ``day`` is a working day in mainland China.

@@ -28,9 +28,11 @@ Every refusal or failure is an :class:`engine.errors.ScriptError`. Through
 business-rule task notes, task error state) pass it through unchanged, and
 callers catch ``ScriptError`` with ``element`` set to the task's BPMN id.
 
-Not covered: CPU and memory budgets. ``while True: pass`` or ``"x" * 10**10``
-is not stopped here; run the engine with an outer time/memory limit if process
-owners are not trusted with availability.
+Hard limits: code that could run long or build something huge runs in a
+pooled child process with CPU, memory and wall-clock limits the OS enforces
+(:mod:`.jail`); only code that provably cannot blow up (:func:`is_cheap`) runs
+in this process. Results must be storable (:mod:`.storable`): an iterator, bytes,
+NaN or a huge value is a ScriptError naming the variable.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 
 from .. import clock
 from ..errors import ScriptError
+from . import jail, storable
+from .storable import NotStorable
 
 __all__ = [
     "DESK_FUNCTIONS",
@@ -75,7 +79,10 @@ __all__ = [
     "camunda_to_python",
     "compile_check",
     "earliest",
+    "evaluate_here",
+    "execute_here",
     "guarded_getattr",
+    "is_cheap",
     "now",
     "script_engine",
     "sla_due",
@@ -557,10 +564,172 @@ def _failure(err: Exception, source: str, mode: str) -> ScriptError:
 # --------------------------------------------------------------------------- environment
 
 
+# --------------------------------------------------------------------------- where code runs
+#
+# Counted limits (above) stop the obvious loops, but not a C function that builds a
+# gigabyte (``'a'.ljust(10**9)``, ``f'{1:>1000000000}'``) or computes for minutes
+# (``pow(10, 10**8)``). So diagram code runs in a child process the OS stops
+# (``jail``: CPU, memory and wall-clock limits). Only code that *cannot* blow up
+# runs here, in this process, to keep gateway conditions, DMN cells and the
+# desk's one-line scripts cheap.
+#
+# The rule (checked on the AST after the Camunda translation). An expression is
+# cheap when it is made only of names, constants, attribute and subscript reads
+# (slices included), comparisons (``==``, ``<``, ``in``, ``is``…), ``and``/``or``,
+# ``not``/unary minus, ``x if c else y``, tuple/list displays, ``+`` and ``-``, and
+# calls of ``now``, ``earliest``, ``len``, ``str``, ``int``, ``float``, ``bool``,
+# ``abs``, ``min``, ``max`` by name, all on cheap operands. No ``*``, ``**``, ``%``
+# or ``<<``, no other call (no methods), no f-string, comprehension or lambda, no
+# ``:=``. Each node then does work at most linear in the size of its operands, and
+# no name is rebound inside one expression, so the whole costs at most (size of
+# the source) × (size of the task data it reads), both already in memory.
+# (``str``/``int`` of huge numbers are bounded by Python's 4,300-digit limit.)
+# A script is cheap when every statement is ``pass``, ``name = <expr>``,
+# ``name += <constant>`` (or ``-=``), an expression, or ``if <expr>:`` around such
+# statements, where each ``<expr>`` is cheap and each of its ``+``/``-`` has a
+# constant on one side: in a script, ``s = s + s`` on twenty lines would double a
+# value twenty times, while ``n = n + 1`` only adds the constant's size. Loops,
+# ``def``, ``try`` and the rest go to the child.
+
+_CHEAP_NODES = (
+    ast.Expression, ast.Name, ast.Load, ast.Constant, ast.Attribute, ast.Subscript, ast.Slice,
+    ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.IfExp,
+    ast.Tuple, ast.List, ast.BinOp, ast.Add, ast.Sub, ast.Call,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot,
+)  # fmt: skip
+CHEAP_CALLS = frozenset({"now", "earliest", "len", "str", "int", "float", "bool", "abs", "min", "max"})
+
+
+def _cheap_expression(node: ast.AST, *, arithmetic: bool = True) -> bool:
+    for child in ast.walk(node):
+        if not isinstance(child, _CHEAP_NODES):
+            return False
+        if isinstance(child, ast.BinOp) and not arithmetic and not (
+            isinstance(child.left, ast.Constant) or isinstance(child.right, ast.Constant)
+        ):
+            return False
+        if isinstance(child, ast.Call) and not (
+            isinstance(child.func, ast.Name) and child.func.id in CHEAP_CALLS and not child.keywords
+        ):
+            return False
+    return True
+
+
+def _cheap_statements(statements: list[ast.stmt]) -> bool:
+    for statement in statements:
+        if isinstance(statement, ast.Pass):
+            continue
+        if isinstance(statement, ast.Expr) and _cheap_expression(statement.value, arithmetic=False):
+            continue
+        if (
+            isinstance(statement, ast.Assign)
+            and all(isinstance(target, ast.Name) for target in statement.targets)
+            and _cheap_expression(statement.value, arithmetic=False)
+        ):
+            continue
+        if (
+            isinstance(statement, ast.AugAssign)
+            and isinstance(statement.target, ast.Name)
+            and isinstance(statement.op, (ast.Add, ast.Sub))
+            and isinstance(statement.value, ast.Constant)
+        ):
+            continue
+        if (
+            isinstance(statement, ast.If)
+            and _cheap_expression(statement.test, arithmetic=False)
+            and _cheap_statements(statement.body)
+            and _cheap_statements(statement.orelse)
+        ):
+            continue
+        return False
+    return True
+
+
+@lru_cache(maxsize=1024)
+def is_cheap(source: str, mode: str) -> bool:
+    """Whether ``source`` provably cannot blow up, so it may run in this process (the rule above)."""
+    if not isinstance(source, str):
+        return False
+    try:
+        tree = ast.parse(camunda_to_python(source).strip() if mode == "eval" else camunda_to_python(source), mode=mode)
+    except (SyntaxError, ValueError):
+        return False
+    if mode == "eval":
+        return _cheap_expression(tree)
+    return _cheap_statements(tree.body)
+
+
+def _namespace(globals_: dict | None, context: dict, external_context: dict | None) -> dict:
+    namespace = dict(globals_) if globals_ else {}
+    if external_context:
+        namespace.update(external_context)
+    namespace.update(context)
+    namespace.update(GUARDS)
+    budget = _Budget()
+    namespace["_getiter_"] = budget.iterate
+    namespace["_step_"] = budget.step
+    return namespace
+
+
+def evaluate_here(expression, context: dict, external_context: dict | None = None, globals_: dict | None = None):
+    """Evaluate ``expression`` in this process (the jail's child calls this, and the cheap path)."""
+    code = _code_or_raise(expression, "eval")
+    namespace = _namespace(globals_, context, external_context)
+    try:
+        return eval(code, namespace)  # noqa: S307 - restricted code, guarded namespace
+    except MemoryError:
+        raise  # the jail reports it as its memory limit
+    except Exception as err:
+        raise _failure(err, expression, "eval") from err
+
+
+def execute_here(script, context: dict, external_context: dict | None = None, globals_: dict | None = None) -> dict:
+    """Run ``script`` in this process on a copy of ``context``; returns the task data after it.
+
+    The result holds what the script left (not helpers, not callables); ``context`` is not changed.
+    """
+    code = _code_or_raise(script, "exec")
+    external_context = external_context or {}
+    globals_ = globals_ or {}
+    clash = (set(DESK_FUNCTIONS) | set(globals_) | set(external_context)) & set(context)
+    if clash:
+        raise ScriptError(
+            "Script refused: task data overwrites predefined function(s); "
+            f"rename these fields: {', '.join(sorted(clash))}"
+        )
+    namespace = _namespace(globals_, context, external_context)
+    try:
+        exec(code, namespace)  # noqa: S102 - restricted code, guarded namespace
+    except MemoryError:
+        raise
+    except Exception as err:
+        raise _failure(err, script, "exec") from err
+    return {
+        key: value
+        for key, value in namespace.items()
+        if key not in GUARDS
+        and key != "_step_"
+        and not (key.startswith("_") and key not in context)  # RestrictedPython's own helpers
+        and key not in external_context
+        and key not in globals_
+        and not callable(value)
+    }
+
+
+def not_storable(exc: NotStorable, source: str, mode: str) -> ScriptError:
+    """The ScriptError for a result task data cannot hold, naming the variable."""
+    return ScriptError(f"{exc.message} (in {_describe(str(source), mode)})")
+
+
+# --------------------------------------------------------------------------- environment
+
+
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     """A SpiffWorkflow script environment that runs everything under RestrictedPython.
 
-    Stateless after construction, so one instance is shared by all threads.
+    Cheap code (:func:`is_cheap`) runs in this process; the rest in a child process
+    under hard limits (:mod:`.jail`). Stateless after construction, so one instance
+    is shared by all threads.
     """
 
     def __init__(self, environment_globals=None):
@@ -568,49 +737,29 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         # extra names (like the desk helpers) visible to scripts; never written back to task data
         self.globals = dict(environment_globals or {})
 
-    def _namespace(self, context: dict, external_context: dict | None) -> dict:
-        namespace = dict(self.globals) if self.globals else {}
-        if external_context:
-            namespace.update(external_context)
-        namespace.update(context)
-        namespace.update(GUARDS)
-        budget = _Budget()
-        namespace["_getiter_"] = budget.iterate
-        namespace["_step_"] = budget.step
-        return namespace
-
     def evaluate(self, expression, context, external_context=None):
-        code = _code_or_raise(expression, "eval")
-        namespace = self._namespace(context, external_context)
-        try:
-            return eval(code, namespace)  # noqa: S307 - restricted code, guarded namespace
-        except Exception as err:
-            raise _failure(err, expression, "eval") from err
+        if is_cheap(expression, "eval"):
+            value = evaluate_here(expression, context, external_context, self.globals)
+            if value is not None and type(value) not in (bool, int, str):
+                try:
+                    storable.plain("结果 / result", value)
+                except NotStorable as exc:
+                    raise not_storable(exc, expression, "eval") from None
+            return value
+        _code_or_raise(expression, "eval")  # refused here, before any child runs it
+        return jail.evaluate(expression, context, external_context, self.globals)
 
     def execute(self, script, context, external_context=None):
-        code = _code_or_raise(script, "exec")
-        external_context = external_context or {}
-        clash = (set(DESK_FUNCTIONS) | set(self.globals) | set(external_context)) & set(context)
-        if clash:
-            raise ScriptError(
-                "Script refused: task data overwrites predefined function(s); "
-                f"rename these fields: {', '.join(sorted(clash))}"
-            )
-        namespace = self._namespace(context, external_context)
-        try:
-            exec(code, namespace)  # noqa: S102 - restricted code, guarded namespace
-        except Exception as err:
-            raise _failure(err, script, "exec") from err
-        result = {
-            key: value
-            for key, value in namespace.items()
-            if key not in GUARDS
-            and key != "_step_"
-            and not (key.startswith("_") and key not in context)  # RestrictedPython's own helpers
-            and key not in external_context
-            and key not in self.globals
-            and not callable(value)
-        }
+        if is_cheap(script, "exec"):
+            result = execute_here(script, context, external_context, self.globals)
+            changed = {key: value for key, value in result.items() if context.get(key, _MISSING) is not value}
+            try:
+                storable.check(changed)
+            except NotStorable as exc:
+                raise not_storable(exc, script, "exec") from None
+        else:
+            _code_or_raise(script, "exec")
+            result = jail.execute(script, context, external_context, self.globals)
         # in place, all at once: a failing script leaves the task data untouched
         context.clear()
         context.update(result)
@@ -618,6 +767,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
     def call_service(self, context, **kwargs):
         raise ScriptError("Service tasks are not supported by the desk engine")
+
+
+_MISSING = object()
 
 
 # --------------------------------------------------------------------------- script engine

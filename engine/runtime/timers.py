@@ -8,6 +8,19 @@ until the next due time, capped at ``max_sleep`` so a newly created earlier
 timer is seen quickly. A worker killed mid-batch loses nothing: its transaction
 rolls back and the instances are still due for the next worker. (One instance
 per transaction gave 78 firings/s in a burst of 1,000; ``desk bench timers``.)
+
+A diagram's step cannot hold a worker or a row lock without limit: its code
+runs under the sandbox's hard limits (``jail``), and on PostgreSQL every firing
+transaction sets ``statement_timeout``, ``lock_timeout`` and
+``idle_in_transaction_session_timeout``. A step that fails parks its instance
+(``error``, the reason in ``last_error``) and the rest of the batch still fires.
+And a worker killed in the middle of a firing (kill -9, out of memory) must not
+re-fire the same step forever: each claim counts an attempt on the instance
+(``timer_attempts``) in a short transaction committed *before* the firing and
+leases it (``next_timer_at`` a minute ahead, so no other worker claims it
+meanwhile); a finished firing resets the count, a killed worker's lease runs out
+and the instance is due again, and one claimed with ``MAX_ATTEMPTS`` unfinished
+attempts is parked instead of fired.
 """
 
 from __future__ import annotations
@@ -15,8 +28,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ..clock import now
@@ -28,6 +42,28 @@ log = logging.getLogger(__name__)
 
 
 BATCH_SIZE = 50
+MAX_ATTEMPTS = 3  # unfinished firings before an instance is parked
+# PostgreSQL limits for each firing transaction, in milliseconds
+STATEMENT_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT_MS = 10_000
+IDLE_TIMEOUT_MS = 60_000
+# how long a claimed instance stays out of other workers' claims before it is fired (a killed
+# worker's claim runs out after this; a living worker holds the row lock while it fires)
+LEASE = timedelta(seconds=60)
+
+CRASHED = (
+    "定时器已触发 {n} 次都未完成（工作进程可能在执行中被终止，如内存耗尽），已停止重试 / "
+    "the timer was fired {n} times without finishing (the worker was probably killed mid-step, "
+    "e.g. out of memory); not retried"
+)
+
+
+def limit_statements(session: Session) -> None:
+    """On PostgreSQL, bound this transaction: no statement, lock wait or idle gap without limit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)}"))
+        session.execute(text(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}"))
+        session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {int(IDLE_TIMEOUT_MS)}"))
 
 
 def _due():
@@ -58,6 +94,52 @@ def claim_batch(session: Session, size: int = BATCH_SIZE) -> list[ProcessInstanc
     return list(session.scalars(stmt.execution_options(populate_existing=True)))
 
 
+def _claimed(session: Session, claims: dict[int, tuple]) -> list[ProcessInstance]:
+    """The instances this worker claimed (``_claim_and_count``), locked again for the firing.
+
+    One whose attempt count is no longer ours was taken over by another worker
+    after our lease ran out (we were that slow): left to it.
+    """
+    stmt = select(ProcessInstance).where(ProcessInstance.id.in_(claims), ProcessInstance.status == InstanceStatus.RUNNING)
+    stmt = stmt.order_by(ProcessInstance.id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    found = session.scalars(stmt.execution_options(populate_existing=True))
+    return [instance for instance in found if instance.timer_attempts == claims[instance.id][1]]
+
+
+def _claim_and_count(session_factory: Callable[[], Session], size: int) -> tuple[int, dict[int, tuple]]:
+    """Claim a batch and count an attempt on each, committed before any firing.
+
+    Each claimed instance is leased: its ``next_timer_at`` moves ``LEASE`` ahead,
+    so no other worker claims it between this commit and the firing; a worker
+    killed before it fires leaves the lease to run out, and then the instance is
+    due again with the attempt counted. Those already at ``MAX_ATTEMPTS`` are
+    parked here instead. Returns how many were claimed and, for those to fire,
+    id → (the due time to restore, the attempt count that proves the claim ours).
+    """
+    with session_factory() as session, session.begin():
+        limit_statements(session)
+        claimed = claim_batch(session, size)
+        claims = {}
+        for instance in claimed:
+            if (instance.timer_attempts or 0) >= MAX_ATTEMPTS:
+                log.warning("instance %s: %s unfinished timer firings, parked", instance.id, instance.timer_attempts)
+                _park(instance, CRASHED.format(n=instance.timer_attempts))
+            else:
+                instance.timer_attempts = (instance.timer_attempts or 0) + 1
+                claims[instance.id] = (instance.next_timer_at, instance.timer_attempts)
+                instance.next_timer_at = now() + LEASE
+        return len(claimed), claims
+
+
+def _fire(session: Session, instance: ProcessInstance, due_at) -> None:
+    """Fire a leased instance: its real due time back, the step, the attempt count cleared."""
+    instance.next_timer_at = due_at
+    instances.fire_locked(session, instance)
+    instance.timer_attempts = 0
+
+
 def seconds_until_next(session: Session, max_sleep: float) -> float:
     nxt = session.scalar(
         select(func.min(ProcessInstance.next_timer_at)).where(ProcessInstance.status == InstanceStatus.RUNNING)
@@ -72,6 +154,7 @@ def _park(instance: ProcessInstance, message: str) -> None:
     instance.status = InstanceStatus.ERROR
     instance.last_error = message
     instance.next_timer_at = None
+    instance.timer_attempts = 0
 
 
 def run_due(
@@ -84,40 +167,41 @@ def run_due(
     transaction each (the old way), the failing one parked (``error``); failures
     are rare, so the common path carries no savepoint per instance. A worker
     killed mid-batch loses nothing and fires nothing twice: its transaction rolls
-    back and the instances are still due for the next worker.
+    back and the instances are still due for the next worker — with one more
+    attempt counted, so a step that kills its worker every time is parked after
+    ``MAX_ATTEMPTS``.
     """
     handled = 0
     while limit is None or handled < limit:
         size = batch if limit is None else min(batch, limit - handled)
-        ids: list[int] = []
+        claimed, claims = _claim_and_count(session_factory, size)
+        if not claimed:
+            return handled
         try:
             with session_factory() as session, session.begin():
-                claimed = claim_batch(session, size)
-                if not claimed:
-                    return handled
-                ids = [instance.id for instance in claimed]
-                for instance in claimed:
-                    instances.fire_locked(session, instance)
+                limit_statements(session)
+                for instance in _claimed(session, claims):
+                    _fire(session, instance, claims[instance.id][0])
         except Exception:  # one step failed (a diagram's script can raise anything): the batch rolled back
-            if not ids:
-                raise  # the claim itself failed: the database, not a diagram
-            for instance_id in ids:  # the same instances again, one transaction each, the failing one parked
-                _fire_alone(session_factory, instance_id)
-        handled += len(ids)
+            for instance_id, claim in claims.items():  # again, one transaction each, the failing one parked
+                _fire_alone(session_factory, instance_id, claim)
+        handled += claimed
     return handled
 
 
-def _fire_alone(session_factory: Callable[[], Session], instance_id: int) -> None:
-    """Fire one instance in its own transaction; if it fails, park it (``error``) in another."""
+def _fire_alone(session_factory: Callable[[], Session], instance_id: int, claim: tuple) -> None:
+    """Fire one claimed instance in its own transaction; if it fails, park it (``error``) in another."""
     try:
         with session_factory() as session, session.begin():
-            instances.fire_timers(session, instance_id)  # False when another worker did it meanwhile
+            limit_statements(session)
+            for instance in _claimed(session, {instance_id: claim}):
+                _fire(session, instance, claim[0])
     except Exception as exc:
         message = exc.message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
         log.warning("timer step failed for instance %s: %s", instance_id, message)
         with session_factory() as session, session.begin():
-            instance = session.get(ProcessInstance, instance_id)
-            if instance is not None and instance.status == InstanceStatus.RUNNING:
+            limit_statements(session)
+            for instance in _claimed(session, {instance_id: claim}):
                 _park(instance, message)
 
 

@@ -291,7 +291,7 @@ def test_system_exit_is_not_available():
         ("m = max(v) - min(v) + sum(v) + len(v) + abs(-1) + round(2.6)", {"v": [1, 5]}, {"m": 16}),
         ("ok = all([True, 1]) and not any([]) and isinstance(n, int)", {"n": 1}, {"ok": True}),
         ("t = list(zip(range(2), 'ab'))\ne = list(enumerate('x'))\nu = sorted(set([2, 1, 2]))", {},
-         {"t": [(0, "a"), (1, "b")], "e": [(0, "x")], "u": [1, 2]}),
+         {"t": [[0, "a"], [1, "b"]], "e": [[0, "x"]], "u": [1, 2]}),  # stored as JSON: tuples are lists
         ("def double(v):\n    return v * 2\nout = double(21)", {}, {"out": 42}),
         ("try:\n    x = {}['k']\nexcept KeyError:\n    x = 'none'", {}, {"x": "none"}),
         ("print('debug', n)\nn = n", {"n": 1}, {"n": 1}),

@@ -189,6 +189,12 @@ CASES = [
     ("bad pattern property", {"p.bpmn": chain(form('<camunda:formField id="a" type="string"><camunda:properties>'
                                                    '<camunda:property id="pattern" value="(a"/></camunda:properties></camunda:formField>'))},
      "正则表达式无效", "task", "error"),
+    ("backreference pattern", {"p.bpmn": chain(form('<camunda:formField id="a" type="string"><camunda:validation>'
+                                                    '<camunda:constraint name="pattern" config="(a)\\1"/></camunda:validation></camunda:formField>'))},
+     "不支持反向引用", "task", "error"),
+    ("lookahead pattern", {"p.bpmn": chain(form('<camunda:formField id="a" type="string"><camunda:properties>'
+                                                '<camunda:property id="pattern" value="^(?=a)a$"/></camunda:properties></camunda:formField>'))},
+     "no backreferences or lookarounds", "task", "error"),
     ("default not whole", {"p.bpmn": chain(form('<camunda:formField id="a" type="long" defaultValue="many"/>'))},
      "默认值 'many' 不是整数", "task", "error"),
     ("default not an option", {"p.bpmn": chain(form('<camunda:formField id="a" type="enum" defaultValue="c">'
@@ -321,3 +327,36 @@ def test_a_deleted_step_that_the_modeler_reconnected_around_is_named_by_the_test
     problems = validation.validate(files, roles=ROLE_NAMES)
     assert any(p["element"] == "close" and p["file"] == "service_desk.scenarios.json"
                and p["message"].startswith("流程测试用到的任务 close 已不在流程图中") for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("cell_id", "old", "new"),
+    [
+        ("r1o1", "<text>15</text>", "<text>().__class__.__mro__</text>"),
+        ("r1i", '<inputEntry id="r1i"><text></text>', '<inputEntry id="r1i"><text>in __builtins__</text>'),
+        ("r1i", '<inputEntry id="r1i"><text></text>', "<inputEntry id=\"r1i\"><text>open('/etc/passwd')</text>"),
+        ("ie1", "<text>priority</text>", "<text>[x for x in ().__class__.__base__.__subclasses__()]</text>"),
+    ],
+)
+def test_a_forbidden_construct_in_a_dmn_cell_is_refused_naming_the_table_and_the_cell(cell_id, old, new):
+    process = chain('<bpmn:businessRuleTask id="rule" name="时限" camunda:decisionRef="minutes"/>')
+    problem = find(check({"p.bpmn": process, "d.dmn": DMN.replace(old, new)}), "决策表“时限”", element=cell_id)
+    assert problem["severity"] == "error" and f"cell {cell_id}" in problem["message"]
+
+
+def test_ordinary_dmn_cells_pass_the_script_check():
+    process = chain('<bpmn:businessRuleTask id="rule" name="时限" camunda:decisionRef="minutes"/>')
+    for cell in ('"P1"', '> 5', 'in ["P1", "P2"]', '4 < ? < 6', '"P1","P2"', "-", "${x == 'a'}"):
+        dmn = DMN.replace('<inputEntry id="r1i"><text></text>', f'<inputEntry id="r1i"><text>{cell}</text>')
+        assert not [p for p in check({"p.bpmn": process, "d.dmn": dmn}) if "决策表" in p["message"]], cell
+
+
+def test_a_forbidden_dmn_cell_refuses_the_deploy(db_session):
+    from engine.authoring import versions
+    from engine.errors import InvalidDefinition
+
+    process = chain('<bpmn:businessRuleTask id="rule" name="时限" camunda:decisionRef="minutes"/>')
+    dmn = DMN.replace("<text>15</text>", "<text>getattr(x, '__class__')</text>")
+    with pytest.raises(InvalidDefinition) as refused:
+        versions.deploy(db_session, {"p.bpmn": process, "d.dmn": dmn}, user="test")
+    assert any(p["element"] == "r1o1" and "决策表" in p["message"] for p in refused.value.problems)

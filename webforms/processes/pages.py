@@ -36,6 +36,7 @@ from ..extensions import db
 from ..i18n import diagram_words, engine_text, local_time
 from ..inputs import MAX_ID
 from ..tickets.pages import people
+from .runs import limited
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -146,6 +147,7 @@ def save_draft(draft_id: int):
 
 @bp.post("/drafts/<int:draft_id>/test")
 @staff_required(*EDITORS)
+@limited
 def test_draft(draft_id: int):
     """Run the draft's process tests (as saved) and remember the result on the draft."""
     draft = drafts.get(db.session, draft_id)
@@ -161,6 +163,7 @@ def test_draft(draft_id: int):
 
 @bp.post("/test")
 @staff_required(*EDITORS)
+@limited
 def test_files():
     files = _json_files()
     db.session.rollback()  # as above: nothing to store, no transaction to hold
@@ -169,6 +172,7 @@ def test_files():
 
 @bp.post("/validate")
 @staff_required(*EDITORS)
+@limited
 def validate():
     problems = validation.validate_bundle(db.session, _json_files())
     return jsonify({"problems": problems, "errors": validation.has_errors(problems)})

@@ -21,14 +21,13 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from jinja2 import TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
 from engine.desk import tickets
+from engine.errors import ScriptError
 from engine.models import ProcessVersion
-from engine.runtime import definitions, forms
+from engine.runtime import definitions, forms, jail
 from engine.runtime.forms import FieldDef
 from engine.runtime.labels import Labels
 
@@ -199,20 +198,19 @@ def submitted(defs: list[FieldDef], formdata) -> dict:
     return {fd.id: formdata.get(fd.id) for fd in defs if fd.id in formdata and not fd.readonly}
 
 
-# The documentation is written by process owners: render it in a sandbox, never the app's environment.
-_instructions_env = ImmutableSandboxedEnvironment(autoescape=False)
-
-
 def instructions(text: str | None, context: dict) -> str:
     """The step's documentation with the ticket's data filled in; the raw text if that fails.
 
-    The result is plain text: the page escapes it like any other value.
+    The documentation is written by process owners: it renders in Jinja's sandbox,
+    in a child process under the diagram code's hard limits (``engine.runtime.jail``),
+    never in the app's environment. The result is plain text: the page escapes it
+    like any other value.
     """
     if not text:
         return ""
     try:
-        return _instructions_env.from_string(text).render(context)
-    except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError):
+        return jail.render(text, context)
+    except ScriptError:
         return text
 
 
