@@ -74,7 +74,14 @@ class Visitor:
 
     def no_horizontal_scroll(self) -> None:
         width = self.page.evaluate("document.documentElement.scrollWidth")
-        assert width <= SIZES[self.size]["width"] + 1, f"{self.page.url} is {width}px wide"
+        limit = SIZES[self.size]["width"] + 1
+        if width > limit:  # name the elements that stick out, so the failure says where to look
+            wide = self.page.evaluate(
+                """(limit) => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > limit && e.children.length === 0)
+                    .slice(0, 5).map(e => e.tagName + '.' + e.className + '[' + (e.getAttribute('name') || '') + '] ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').trim().slice(0, 40))""",
+                limit)
+            raise AssertionError(f"{self.page.url} is {width}px wide: {wide}")
 
 
 @pytest.fixture
