@@ -147,6 +147,9 @@ class ProcessInstance(Base):
     state: Mapped[bytes] = mapped_column(LargeBinary)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    # the earliest due among the diagram's timers that move the flow (not an SLA mark,
+    # ``runtime.sla_marks``): while it is not due, the worker wakes the instance in SQL
+    flow_timer_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str] = mapped_column(String(80), default="system")
     started_at: Mapped[datetime] = mapped_column(default=now)
@@ -305,6 +308,9 @@ class SlaClock(Base):
     breached_at: Mapped[datetime | None]
     # issue 10: working seconds (in this clock's calendar) spent paused; KPIs with or without pauses
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # whether a breach of this clock raises the priority (sla.dmn's ``breach_raises``, not yet
+    # raised): such a breach changes the workflow and takes the full step; None: not known yet
+    raises_on_breach: Mapped[bool | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="clocks")
 
