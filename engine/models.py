@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -265,6 +266,8 @@ class Ticket(Base):
     callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=now)
+    # the earliest due time of its running SLA clocks (desk.clocks.project): the lead's task list sorts by it
+    sla_due_at: Mapped[datetime | None]
     # issue 14: the customer archive's organisation, contact and device this ticket is about
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"), index=True)
@@ -377,6 +380,13 @@ class Draft(Base):
 # Every KPI puts a ticket in a period by one of these moments (engine.reporting.kpis); a month
 # of a million tickets is an index range, not a scan.
 Index("ix_ticket_accepted_at", Ticket.accepted_at)
+# issue 12: the lead's list of every open task, sorted by a column of its ticket, walks one of
+# these in order (only tickets not closed: those are the ones with open tasks)
+OPEN_TICKET = text("status <> 'closed'")
+OPEN_TICKET_SORTS = {"priority": "priority", "sla_due": "sla_due_at", "ticket_created": "accepted_at", "ticket": "number"}
+for _key, _column in OPEN_TICKET_SORTS.items():
+    Index(f"ix_ticket_open_{_column}", getattr(Ticket, _column), Ticket.id,
+          postgresql_where=OPEN_TICKET, sqlite_where=OPEN_TICKET)
 Index("ix_ticket_closed_at", Ticket.closed_at)
 Index("ix_ticket_handoff_at", Ticket.handoff_at)
 Index("ix_ticket_resolved_at", Ticket.resolved_at)

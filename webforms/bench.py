@@ -467,9 +467,10 @@ def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float)
     with engine.begin() as connection:  # copies of the one real instance: ``due`` fall due at ``at``, the rest a day later
         connection.execute(text(
             """INSERT INTO process_instance (version_id, process_key, status, state, revision, next_timer_at,
-                   started_by, started_at, updated_at)
+                   flow_timer_at, started_by, started_at, updated_at)
                SELECT version_id, process_key, status, state, revision,
-                      CASE WHEN i <= :due THEN :at ELSE :later END, started_by, started_at, updated_at
+                      CASE WHEN i <= :due THEN :at ELSE :later END, CASE WHEN i <= :due THEN :at ELSE :later END,
+                      started_by, started_at, updated_at
                FROM process_instance, generate_series(2, :pending) AS i WHERE id = :model"""),
             {"due": due, "at": at, "later": later, "pending": pending, "model": model_id})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
