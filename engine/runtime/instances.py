@@ -67,17 +67,22 @@ def _digest(state: bytes) -> bytes:
     return hashlib.blake2b(state, digest_size=16).digest()
 
 
-def load(instance: ProcessInstance) -> BpmnWorkflow:
-    """The instance's workflow, for changing it: call only with the instance locked."""
+def load(instance: ProcessInstance, *, marks: list | None = None) -> BpmnWorkflow:
+    """The instance's workflow, for changing it: call only with the instance locked.
+
+    ``marks`` (a list) receives the SLA marks ``read`` fired on the way.
+    """
     with _workflows_lock:
         cached = _workflows.pop(instance.id, None)
     if cached is not None and cached[0] == _digest(instance.state) and cached[1].spec is definitions.specs_of(instance.version)[0]:
-        sla_marks.catch_up(cached[1])
+        fired = sla_marks.catch_up(cached[1])
+        if marks is not None:
+            marks.extend(fired)
         return cached[1]
-    return read(instance)
+    return read(instance, marks=marks)
 
 
-def read(instance: ProcessInstance) -> BpmnWorkflow:
+def read(instance: ProcessInstance, *, marks: list | None = None) -> BpmnWorkflow:
     """A fresh copy of the instance's workflow from its stored state (for reading).
 
     SLA marks a wake in SQL left waiting fire here (``sla_marks.catch_up``), so the
@@ -85,7 +90,9 @@ def read(instance: ProcessInstance) -> BpmnWorkflow:
     """
     spec, subprocess_specs = definitions.specs_of(instance.version)
     workflow = load_workflow(instance.state, spec, subprocess_specs, sandbox.script_engine())
-    sla_marks.catch_up(workflow)
+    fired = sla_marks.catch_up(workflow)
+    if marks is not None:
+        marks.extend(fired)
     return workflow
 
 
@@ -508,8 +515,9 @@ def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "ti
         return False
     if sla_marks.wake(session, instance, actor=actor):
         return True
-    workflow = load(instance)
-    fired = run_steps(workflow)
+    fired: list[tuple[str, str]] = []
+    workflow = load(instance, marks=fired)
+    fired += run_steps(workflow)
     ticket = save(session, instance, workflow, actor=actor, sla_events=fired)
     audit.record(session, "timer", actor=actor, instance_id=instance.id, ticket_id=ticket.id if ticket else None,
                  data={"fired": [f"{name}:{level}" for name, level in fired]})

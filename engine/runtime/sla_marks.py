@@ -50,6 +50,7 @@ from datetime import datetime, timezone
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
@@ -88,8 +89,9 @@ def is_mark(spec) -> bool:
             and not getattr(spec, "prescript", None)
             and not getattr(spec, "postscript", None)
             and not getattr(spec, "data_output_associations", None)
-            and bool(spec.outputs)
-            and all(_plain_end(out) for out in spec.outputs)
+            and any(_plain_end(out) for out in spec.outputs)
+            # SpiffWorkflow's own join of the activity and its non-interrupting events is not an element
+            and all(_plain_end(out) or isinstance(out, BoundaryEventJoin) for out in spec.outputs)
         )
         spec._desk_sla_mark = cached  # specs are shared per deployed version: classified once
     return cached
@@ -118,24 +120,27 @@ def flow_timer_at(workflow) -> datetime | None:
     return min(dues) if dues else None
 
 
-def catch_up(workflow) -> int:
-    """Fire the marks that are due (a wake in SQL left them waiting); how many fired.
+def catch_up(workflow) -> list[tuple[str, str]]:
+    """Fire the marks that are due (a wake in SQL left them waiting); their (clock, level) each.
 
     Only the marks and the end events they lead to run: other due timers keep
     waiting for the worker, as before. SpiffWorkflow reads ``datetime.now`` itself.
     """
     at = datetime.now(timezone.utc)
-    fired = 0
+    fired: list[tuple[str, str]] = []
     for task in list(workflow.event_manager.tasks.values()):
-        if task.state != SpiffState.WAITING or not is_mark(task.task_spec):
+        if not task.state & (SpiffState.WAITING | SpiffState.READY) or not is_mark(task.task_spec):
             continue
         due = _due_value(task)
         if due is None or due >= at:
             continue
-        task.task_spec._update(task)
+        if task.state == SpiffState.WAITING:
+            task.task_spec._update(task)  # (firing one mark can already make its due sibling READY)
         if task.state == SpiffState.READY:
             _run_chain(task)
-            fired += 1
+            props = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
+            if props.get("sla"):
+                fired.append((props["sla"], props.get("level", "breach")))
     return fired
 
 
