@@ -439,8 +439,15 @@ TIMER_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _timer_worker(url: str, ready, go, stop) -> None:
-    """A ``desk worker``: started (imports, connections) before the data are built, so its start-up is not lag."""
+def _timer_worker(url: str, ready, go, stop, in_sql: bool = True) -> None:
+    """A ``desk worker``: started (imports, connections) before the data are built, so its start-up is not lag.
+
+    ``in_sql`` False: SLA wakes take the full workflow step (for comparison).
+    """
+    if not in_sql:
+        from engine.runtime import sla_marks
+
+        sla_marks.wake = lambda *args, **kwargs: False
     engine = create_engine(url, pool_size=2)
     engine_db.configure(engine)
     ready.release()
@@ -449,22 +456,74 @@ def _timer_worker(url: str, ready, go, stop) -> None:
     engine.dispose()
 
 
-def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float) -> str:
-    context = multiprocessing.get_context("spawn")
-    ready, go, stop = context.Semaphore(0), context.Event(), context.Event()
-    procs = [context.Process(target=_timer_worker, args=(url, ready, go, stop)) for _ in range(workers)]
-    for p in procs:
-        p.start()
-    for _ in procs:
-        ready.acquire()
-    engine = fresh(url)
-    at = (now() + timedelta(seconds=lead)).replace(microsecond=0)
+def _sla_copies(engine, *, pending: int, due: int, at, later) -> set[int]:
+    """``due`` real P1 tickets whose response warning falls due at ``at``, and copies of one up to ``pending``.
+
+    The real ones are registered and classified through the engine (each has its own
+    workflow and task rows, so the full step can wake them too); the copies (instance,
+    ticket, clocks, open task) wait a day later and do not wake. Their only waiting
+    timers are the diagram's SLA marks, so each wake can be done in SQL (``runtime.sla_marks``).
+    """
+    from engine.models import SlaClock, Ticket
+
+    agent = "agent1"
+    real: list[tuple[int, int]] = []
+    for _ in range(due):
+        with Session(engine) as session, session.begin():
+            user = users.get_user(session, agent)
+            ticket = instances.create_ticket(session, {
+                "type": "incident", "channel": "phone", "title": "全院网络中断", "description": "核心交换机宕机",
+                "reporter_name": "王工", "organisation": "市人民医院", "phone": "13800000000",
+                # a P1's response clock starts when the problem occurred: 75 % of its 15 minutes ends at ``at``
+                "occurred_at": (at - timedelta(minutes=15 * 0.75)).isoformat()}, user=user)
+            task = session.scalars(select(HumanTask).where(HumanTask.ticket_id == ticket.id,
+                                                           HumanTask.state == TaskState.READY)).one()
+            instances.complete(session, task.id, {"category": "network", "impact": "high", "urgency": "high"},
+                               user=user)
+            real.append((ticket.instance_id, ticket.id))
+
+    def columns(table, skip):
+        return ", ".join(c.name for c in table.columns if c.name not in skip)
+
+    ticket_cols = columns(Ticket.__table__, {"id", "number", "instance_id"})
+    clock_cols = columns(SlaClock.__table__, {"id", "ticket_id", "warn_at", "due_at"})
+    task_cols = columns(HumanTask.__table__, {"id", "instance_id", "ticket_id", "task_guid"})
+    params = {"later": later, "copies": pending - due, "model": real[0][0], "ticket": real[0][1]}
+    with engine.begin() as connection:
+        params["base"] = connection.execute(text("SELECT max(id) FROM process_instance")).scalar_one()
+        params["tbase"] = connection.execute(text("SELECT max(id) FROM ticket")).scalar_one()
+        connection.execute(text(
+            """INSERT INTO process_instance (id, version_id, process_key, status, state, revision, next_timer_at,
+                   flow_timer_at, started_by, started_at, updated_at)
+               SELECT :base + i, version_id, process_key, status, state, revision, :later, flow_timer_at,
+                      started_by, started_at, updated_at
+               FROM process_instance, generate_series(1, :copies) AS i WHERE id = :model"""), params)
+        connection.execute(text(
+            f"""INSERT INTO ticket (id, number, instance_id, {ticket_cols})
+               SELECT :tbase + i, 'INC-SLA-' || i, :base + i, {ticket_cols}
+               FROM ticket, generate_series(1, :copies) AS i WHERE id = :ticket"""), params)
+        connection.execute(text(
+            f"""INSERT INTO sla_clock (ticket_id, warn_at, due_at, {clock_cols})
+               SELECT :tbase + i, :later, CAST(:later AS timestamptz) + interval '1 hour', {clock_cols}
+               FROM sla_clock, generate_series(1, :copies) AS i WHERE ticket_id = :ticket"""), params)
+        connection.execute(text(
+            f"""INSERT INTO human_task (instance_id, ticket_id, task_guid, {task_cols})
+               SELECT :base + i, :tbase + i, gen_random_uuid()::text, {task_cols}
+               FROM human_task, generate_series(1, :copies) AS i WHERE ticket_id = :ticket AND state = 'READY'"""),
+            params)
+        for table in ("process_instance", "ticket", "sla_clock", "human_task"):
+            connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    f"(SELECT max(id) + 1 FROM {table}), false)"))
+    return {instance_id for instance_id, _ in real}
+
+
+def _copy_flow_timers(engine, *, pending: int, due: int, at, later) -> set[int]:
+    """Copies of one real instance of ``TIMER_PROCESS``: ``due`` fall due at ``at``, the rest a day later."""
     with Session(engine) as session, session.begin():
         versions.deploy(session, {"sla_burst.bpmn": TIMER_PROCESS.format(due=at.isoformat()).encode()}, user="bench")
     with Session(engine) as session, session.begin():
         model_id = instances.start(session, "sla_burst", user=users.get_user(session, "admin1")).id
-    later = at + timedelta(days=1)
-    with engine.begin() as connection:  # copies of the one real instance: ``due`` fall due at ``at``, the rest a day later
+    with engine.begin() as connection:
         connection.execute(text(
             """INSERT INTO process_instance (version_id, process_key, status, state, revision, next_timer_at,
                    flow_timer_at, started_by, started_at, updated_at)
@@ -473,20 +532,39 @@ def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float)
                       started_by, started_at, updated_at
                FROM process_instance, generate_series(2, :pending) AS i WHERE id = :model"""),
             {"due": due, "at": at, "later": later, "pending": pending, "model": model_id})
+    with Session(engine) as session:
+        return set(session.scalars(select(ProcessInstance.id).where(ProcessInstance.next_timer_at == at)))
+
+
+def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float, kind: str = "flow") -> str:
+    context = multiprocessing.get_context("spawn")
+    ready, go, stop = context.Semaphore(0), context.Event(), context.Event()
+    procs = [context.Process(target=_timer_worker, args=(url, ready, go, stop, kind != "sla-full"))
+             for _ in range(workers)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.acquire()
+    engine = fresh(url)
+    if kind != "flow":
+        lead = max(lead, 30 + due * 0.4)  # each real ticket is registered and classified through the engine
+    at = (now() + timedelta(seconds=lead)).replace(microsecond=0)
+    later = at + timedelta(days=1)
+    build = _copy_flow_timers if kind == "flow" else _sla_copies
+    ids = build(engine, pending=pending, due=due, at=at, later=later)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE process_instance"))
+        connection.execute(text("VACUUM ANALYZE"))
     if now() >= at - timedelta(seconds=0.5):
         stop.set()
         go.set()
         raise SystemExit(f"bench timers: building took longer than --lead {lead} s; give a longer lead")
     go.set()
-    due_ids = select(ProcessInstance.id).where(ProcessInstance.next_timer_at == at)
     with Session(engine) as session:
-        ids = set(session.scalars(due_ids))
         deadline = time.monotonic() + lead + 120
         while time.monotonic() < deadline:
             left = session.scalar(select(func.count()).select_from(ProcessInstance).where(
-                ProcessInstance.id.in_(ids), ProcessInstance.status == InstanceStatus.RUNNING))
+                ProcessInstance.id.in_(ids), ProcessInstance.status == InstanceStatus.RUNNING,
+                ProcessInstance.next_timer_at <= at))
             session.rollback()
             if not left and now() > at:
                 break
@@ -495,19 +573,28 @@ def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float)
     for p in procs:
         p.join(timeout=30)
     with Session(engine) as session:
+        timer_rows = select(AuditEvent.instance_id).where(AuditEvent.action == "timer",
+                                                          AuditEvent.instance_id.in_(ids))
         fired_at = dict(session.execute(
-            select(AuditEvent.instance_id, func.min(AuditEvent.at)).where(AuditEvent.action == "timer")
+            select(AuditEvent.instance_id, func.min(AuditEvent.at)).where(AuditEvent.action == "timer",
+                                                                          AuditEvent.instance_id.in_(ids))
             .group_by(AuditEvent.instance_id)).all())
         per_instance = session.execute(
             select(AuditEvent.instance_id, func.count()).where(AuditEvent.action == "timer")
             .group_by(AuditEvent.instance_id)).all()
         twice = sum(1 for _, n in per_instance if n > 1)
-        completed = session.scalar(select(func.count()).select_from(ProcessInstance).where(
-            ProcessInstance.status == InstanceStatus.COMPLETED))
+        woken = session.scalar(select(func.count()).select_from(timer_rows.subquery()))
         errors = session.scalar(select(func.count()).select_from(ProcessInstance).where(
             ProcessInstance.status == InstanceStatus.ERROR))
-        sample = list(session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(list(ids)[:20]))))
-        counts = {instances.current_data(instances.read(i)).get("fired") for i in sample}
+        if kind != "flow":
+            in_sql = sum(1 for e in session.scalars(select(AuditEvent).where(
+                AuditEvent.action == "timer", AuditEvent.instance_id.in_(ids))) if (e.data or {}).get("in_sql"))
+            check = f"woken in SQL {in_sql:,}"
+        else:
+            sample = list(session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(list(ids)[:20]))))
+            check = f"fired counter {sorted({instances.current_data(instances.read(i)).get('fired') for i in sample})}"
+        not_due = session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "timer", AuditEvent.instance_id.not_in(ids)))
     engine.dispose()
     lags = [(fired_at[i] - at).total_seconds() for i in ids if i in fired_at]
     lost = len(ids) - len(lags)
@@ -516,16 +603,20 @@ def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float)
         f"  {workers} worker{'s' if workers > 1 else ' '}: {len(lags):,} of {len(ids):,} due among {pending:,} pending fired; "
         f"lag p50 {percentile(lags, .5):.2f} s, p99 {percentile(lags, .99):.2f} s, max {span:.2f} s; "
         f"{len(lags) / span if lags and span > 0 else float('nan'):.0f} firings/s; lost {lost}, twice {twice}, "
-        f"not due but fired {completed - len(lags)}, errors {errors}, fired counter {sorted(counts)}"
+        f"not due but fired {not_due}, errors {errors}, {check} ({woken:,} wakes)"
     )
 
 
 def timers_bench(url: str, *, pending: int = 100_000, due: int = 1_000, workers: tuple[int, ...] = (1, 4),
-                 lead: float = 20) -> list[str]:
-    lines = [f"desk bench timers: {due:,} timers due in the same second among {pending:,} pending (PostgreSQL, "
-             f"batches of {timers.BATCH_SIZE}, FOR UPDATE SKIP LOCKED; lag = fired at − due)"]
+                 lead: float = 20, kind: str = "flow") -> list[str]:
+    what = {"flow": "instances of a process whose timer moves the flow (full step)",
+            "sla": "P1 tickets whose only waiting timers are SLA marks, their response warning due (woken in SQL, "
+                   "runtime.sla_marks)",
+            "sla-full": "the same P1 tickets, woken by the full workflow step (SQL wakes switched off)"}[kind]
+    lines = [f"desk bench timers --kind {kind}: {due:,} timers due in the same second among {pending:,} pending "
+             f"(PostgreSQL, batches of {timers.BATCH_SIZE}, FOR UPDATE SKIP LOCKED; lag = fired at − due); {what}"]
     for n in workers:
-        lines.append(_timer_burst(url, pending=pending, due=due, workers=n, lead=lead))
+        lines.append(_timer_burst(url, pending=pending, due=due, workers=n, lead=lead, kind=kind))
     return lines
 
 

@@ -57,7 +57,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..desk import audit, clocks, notifications, tickets
+from ..desk import audit, clocks, notifications
 from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket
 
 ACTOR = "timer"
@@ -183,7 +183,7 @@ def wake(session: Session, instance: ProcessInstance, *, actor: str = ACTOR) -> 
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
     ))
     notifications.after_step(session, ticket, before, ready_tasks=ready, since=at, actor=actor)
-    instance.next_timer_at = clocks.earliest(instance.flow_timer_at, tickets.next_check(session, ticket))
+    instance.next_timer_at = clocks.earliest(instance.flow_timer_at, clocks.next_check(ticket, held))
     audit.record(session, "timer", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
                  data={"fired": [f"{name}:{level}" for name, level in fired], "in_sql": True})
     return True
