@@ -99,7 +99,8 @@ def populate(engine, *, open_tickets: int, closed_tickets: int) -> None:
         f"""INSERT INTO ticket (id, number, instance_id, type, channel, title, description, reporter_name, organisation,
                 phone, email, device_model, device_serial, category, impact, urgency, priority, project, pm_group,
                 sla_calendar, status, stage, assignee, qualified, missing_fields, solution, vendor_case, reopened,
-                summary, to_kb, created_by, accepted_at, returned, callback_attempts, updated_at, closed_at)
+                summary, to_kb, created_by, accepted_at, returned, callback_attempts, updated_at, closed_at,
+                sla_due_at)
             SELECT i, (ARRAY['INC','SR','CON','CMP'])[1 + i % 4] || '-'
                        || to_char(date '2020-01-01' + (i / 9000), 'YYYYMMDD') || '-' || lpad((i % 9000 + 1)::text, 4, '0'),
                    i, (ARRAY['incident','request','consultation','complaint'])[1 + i % 4], 'phone',
@@ -112,7 +113,8 @@ def populate(engine, *, open_tickets: int, closed_tickets: int) -> None:
                    CASE WHEN i > {closed_tickets} THEN {steps}[1 + i % 6] ELSE '' END,
                    CASE WHEN i > {closed_tickets} AND i % 6 = 3 THEN 'eng' || (1 + i % 2) END,
                    true, '[]', '', '', 0, '', false, 'agent1', now() - (({total} - i) * interval '1 minute'), 0, 0, now(),
-                   CASE WHEN i > {closed_tickets} THEN NULL ELSE now() END
+                   CASE WHEN i > {closed_tickets} THEN NULL ELSE now() END,
+                   CASE WHEN i > {closed_tickets} THEN now() + ((i * 7919 % 1440) * interval '1 minute') END
             FROM generate_series(1, {total}) AS i""",
         # one READY task per open ticket; three completed ones per closed ticket
         f"""INSERT INTO human_task (instance_id, ticket_id, task_guid, bpmn_id, process_id, name, roles, candidate_users,
@@ -226,9 +228,15 @@ def _measure_inbox(url: str, repeat: int) -> dict[str, list[float]]:
         results["engine inbox_page agent group"] = timed(lambda: tasks.inbox_page(db.session, agent_user, scope="group"), repeat)
         results["engine inbox_page lead all, by priority"] = timed(
             lambda: tasks.inbox_page(db.session, lead_user, scope="all", sort="-priority"), repeat)
+        results["engine inbox_page lead all, by SLA due"] = timed(
+            lambda: tasks.inbox_page(db.session, lead_user, scope="all", sort="sla_due"), repeat)
+        results["engine inbox_page lead all, by ticket, page 20"] = timed(
+            lambda: tasks.inbox_page(db.session, lead_user, scope="all", sort="-ticket", page=20), repeat)
         db.session.rollback()
     results["GET /api/tasks?scope=group (agent)"] = timed(_get(agent, "/api/tasks?scope=group", agent_auth), repeat)
     results["GET /api/tasks?scope=all (lead)"] = timed(_get(lead, "/api/tasks?scope=all", lead_auth), repeat)
+    results["GET /api/tasks?scope=all&sort=-priority (lead)"] = timed(
+        _get(lead, "/api/tasks?scope=all&sort=-priority", lead_auth), repeat)
     results["GET /api/tasks?scope=all&per_page=200 (lead)"] = timed(_get(lead, "/api/tasks?scope=all&per_page=200", lead_auth), repeat)
     results["/inbox?scope=group (agent)"] = timed(_get(agent, "/inbox?scope=group"), repeat)
     results["/inbox?scope=all (lead, bell included)"] = timed(_get(lead, "/inbox?scope=all"), repeat)
