@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -250,7 +251,7 @@ def _sized(command):
     return _BENCH_URL(command)
 
 
-def _echo(lines: list[str]) -> None:
+def _echo(lines: Iterable[str]) -> None:
     for line in lines:
         click.echo(line)
 
