@@ -567,7 +567,7 @@ def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float,
         ready.acquire()
     engine = fresh(url)
     if kind != "flow":
-        lead = max(lead, 30 + due * 0.4)  # each real ticket is registered and classified through the engine
+        lead = max(lead, 30 + due * 0.6)  # each real ticket is registered and classified through the engine
     at = (now() + timedelta(seconds=lead)).replace(microsecond=0)
     later = at + timedelta(days=1)
     build = _copy_flow_timers if kind == "flow" else _sla_copies
