@@ -114,7 +114,7 @@ def populate(engine, *, open_tickets: int, closed_tickets: int) -> None:
                    CASE WHEN i > {closed_tickets} AND i % 6 = 3 THEN 'eng' || (1 + i % 2) END,
                    true, '[]', '', '', 0, '', false, 'agent1', now() - (({total} - i) * interval '1 minute'), 0, 0, now(),
                    CASE WHEN i > {closed_tickets} THEN NULL ELSE now() END,
-                   CASE WHEN i > {closed_tickets} THEN now() + ((i * 7919 % 1440) * interval '1 minute') END
+                   CASE WHEN i > {closed_tickets} THEN now() + ((i::bigint * 7919 % 1440) * interval '1 minute') END
             FROM generate_series(1, {total}) AS i""",
         # one READY task per open ticket; three completed ones per closed ticket
         f"""INSERT INTO human_task (instance_id, ticket_id, task_guid, bpmn_id, process_id, name, roles, candidate_users,
