@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -170,6 +171,9 @@ class ProcessInstance(Base):
     state: Mapped[bytes] = mapped_column(LargeBinary)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    # the earliest due among the diagram's timers that move the flow (not an SLA mark,
+    # ``runtime.sla_marks``): while it is not due, the worker wakes the instance in SQL
+    flow_timer_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     # firings of its timers started and not finished (``timers``): a worker killed mid-firing
     # (kill -9, out of memory) leaves it counted, and the third such attempt parks the instance
@@ -289,6 +293,8 @@ class Ticket(Base):
     callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=now)
+    # the earliest due time of its running SLA clocks (desk.clocks.project): the lead's task list sorts by it
+    sla_due_at: Mapped[datetime | None]
     # issue 14: the customer archive's organisation, contact and device this ticket is about
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"), index=True)
@@ -332,6 +338,9 @@ class SlaClock(Base):
     breached_at: Mapped[datetime | None]
     # issue 10: working seconds (in this clock's calendar) spent paused; KPIs with or without pauses
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # whether a breach of this clock raises the priority (sla.dmn's ``breach_raises``, not yet
+    # raised): such a breach changes the workflow and takes the full step; None: not known yet
+    raises_on_breach: Mapped[bool | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="clocks")
 
@@ -400,6 +409,13 @@ class Draft(Base):
 # Every KPI puts a ticket in a period by one of these moments (engine.reporting.kpis); a month
 # of a million tickets is an index range, not a scan.
 Index("ix_ticket_accepted_at", Ticket.accepted_at)
+# issue 12: the lead's list of every open task, sorted by a column of its ticket, walks one of
+# these in order (only tickets not closed: those are the ones with open tasks)
+OPEN_TICKET = text("status <> 'closed'")
+OPEN_TICKET_SORTS = {"priority": "priority", "sla_due": "sla_due_at", "ticket_created": "accepted_at", "ticket": "number"}
+for _key, _column in OPEN_TICKET_SORTS.items():
+    Index(f"ix_ticket_open_{_column}", getattr(Ticket, _column), Ticket.id,
+          postgresql_where=OPEN_TICKET, sqlite_where=OPEN_TICKET)
 Index("ix_ticket_closed_at", Ticket.closed_at)
 Index("ix_ticket_handoff_at", Ticket.handoff_at)
 Index("ix_ticket_resolved_at", Ticket.resolved_at)

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -100,7 +100,8 @@ def populate(engine, *, open_tickets: int, closed_tickets: int) -> None:
         f"""INSERT INTO ticket (id, number, instance_id, type, channel, title, description, reporter_name, organisation,
                 phone, email, device_model, device_serial, category, impact, urgency, priority, project, pm_group,
                 sla_calendar, status, stage, assignee, qualified, missing_fields, solution, vendor_case, reopened,
-                summary, to_kb, created_by, accepted_at, returned, callback_attempts, updated_at, closed_at)
+                summary, to_kb, created_by, accepted_at, returned, callback_attempts, updated_at, closed_at,
+                sla_due_at)
             SELECT i, (ARRAY['INC','SR','CON','CMP'])[1 + i % 4] || '-'
                        || to_char(date '2020-01-01' + (i / 9000), 'YYYYMMDD') || '-' || lpad((i % 9000 + 1)::text, 4, '0'),
                    i, (ARRAY['incident','request','consultation','complaint'])[1 + i % 4], 'phone',
@@ -113,7 +114,8 @@ def populate(engine, *, open_tickets: int, closed_tickets: int) -> None:
                    CASE WHEN i > {closed_tickets} THEN {steps}[1 + i % 6] ELSE '' END,
                    CASE WHEN i > {closed_tickets} AND i % 6 = 3 THEN 'eng' || (1 + i % 2) END,
                    true, '[]', '', '', 0, '', false, 'agent1', now() - (({total} - i) * interval '1 minute'), 0, 0, now(),
-                   CASE WHEN i > {closed_tickets} THEN NULL ELSE now() END
+                   CASE WHEN i > {closed_tickets} THEN NULL ELSE now() END,
+                   CASE WHEN i > {closed_tickets} THEN now() + ((i::bigint * 7919 % 1440) * interval '1 minute') END
             FROM generate_series(1, {total}) AS i""",
         # one READY task per open ticket; three completed ones per closed ticket
         f"""INSERT INTO human_task (instance_id, ticket_id, task_guid, bpmn_id, process_id, name, roles, candidate_users,
@@ -227,9 +229,15 @@ def _measure_inbox(url: str, repeat: int) -> dict[str, list[float]]:
         results["engine inbox_page agent group"] = timed(lambda: tasks.inbox_page(db.session, agent_user, scope="group"), repeat)
         results["engine inbox_page lead all, by priority"] = timed(
             lambda: tasks.inbox_page(db.session, lead_user, scope="all", sort="-priority"), repeat)
+        results["engine inbox_page lead all, by SLA due"] = timed(
+            lambda: tasks.inbox_page(db.session, lead_user, scope="all", sort="sla_due"), repeat)
+        results["engine inbox_page lead all, by ticket, page 20"] = timed(
+            lambda: tasks.inbox_page(db.session, lead_user, scope="all", sort="-ticket", page=20), repeat)
         db.session.rollback()
     results["GET /api/tasks?scope=group (agent)"] = timed(_get(agent, "/api/tasks?scope=group", agent_auth), repeat)
     results["GET /api/tasks?scope=all (lead)"] = timed(_get(lead, "/api/tasks?scope=all", lead_auth), repeat)
+    results["GET /api/tasks?scope=all&sort=-priority (lead)"] = timed(
+        _get(lead, "/api/tasks?scope=all&sort=-priority", lead_auth), repeat)
     results["GET /api/tasks?scope=all&per_page=200 (lead)"] = timed(_get(lead, "/api/tasks?scope=all&per_page=200", lead_auth), repeat)
     results["/inbox?scope=group (agent)"] = timed(_get(agent, "/inbox?scope=group"), repeat)
     results["/inbox?scope=all (lead, bell included)"] = timed(_get(lead, "/inbox?scope=all"), repeat)
@@ -312,18 +320,30 @@ def _free_port() -> int:
 
 
 class _Client:
-    """One keep-alive connection, JSON in and out."""
+    """One keep-alive connection, JSON in and out.
+
+    gunicorn closes a keep-alive connection idle for 2 s (its ``keepalive``); a paced
+    client waits longer than that between steps under load, so a connection idle for
+    more than a second is opened afresh before the next request, never retried after.
+    """
+
+    IDLE = 1.0
 
     def __init__(self, port: int) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.last = time.monotonic()
 
     def call(self, method: str, path: str, body=None, token: str | None = None):
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if time.monotonic() - self.last > self.IDLE:
+            self.conn.close()  # reconnects on the next request
+        self.last = time.monotonic()
         self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
         res = self.conn.getresponse()
         data = json.loads(res.read() or b"null")
+        self.last = time.monotonic()
         if res.status >= 400:
             raise RuntimeError(f"{method} {path}: {res.status} {data}")
         return data
@@ -414,15 +434,15 @@ def _http_once(url: str, *, workers: int, threads: int, clients: int, seconds: f
 
 
 def http_bench(url: str, *, small=(1_000, 10_000), large=(100_000, 1_000_000), workers: int = 4, threads: int = 4,
-               clients: int = 16, seconds: float = 20) -> list[str]:
-    lines = [f"desk bench http: ticket lives through gunicorn ({workers} workers × {threads} threads, PostgreSQL)"]
+               clients: int = 16, seconds: float = 20) -> Iterator[str]:
+    """The lines, as each size is done (a failing large run keeps the small one's figures)."""
+    yield f"desk bench http: ticket lives through gunicorn ({workers} workers × {threads} threads, PostgreSQL)"
     for open_tickets, closed_tickets in (small, large):
         engine = fresh(url)
         populate(engine, open_tickets=open_tickets, closed_tickets=closed_tickets)
         engine.dispose()
-        lines.append(f" {open_tickets:,} open / {closed_tickets:,} closed tickets:")
-        lines += _http_once(url, workers=workers, threads=threads, clients=clients, seconds=seconds)
-    return lines
+        yield f" {open_tickets:,} open / {closed_tickets:,} closed tickets:"
+        yield from _http_once(url, workers=workers, threads=threads, clients=clients, seconds=seconds)
 
 
 # --- timers: a burst among many pending ----------------------------------------------------------
@@ -446,8 +466,15 @@ TIMER_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _timer_worker(url: str, ready, go, stop) -> None:
-    """A ``desk worker``: started (imports, connections) before the data are built, so its start-up is not lag."""
+def _timer_worker(url: str, ready, go, stop, in_sql: bool = True) -> None:
+    """A ``desk worker``: started (imports, connections) before the data are built, so its start-up is not lag.
+
+    ``in_sql`` False: SLA wakes take the full workflow step (for comparison).
+    """
+    if not in_sql:
+        from engine.runtime import sla_marks
+
+        sla_marks.wake = lambda *args, **kwargs: False
     engine = create_engine(url, pool_size=2)
     engine_db.configure(engine)
     ready.release()
@@ -456,43 +483,115 @@ def _timer_worker(url: str, ready, go, stop) -> None:
     engine.dispose()
 
 
-def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float) -> str:
+def _sla_copies(engine, *, pending: int, due: int, at, later) -> set[int]:
+    """``due`` real P1 tickets whose response warning falls due at ``at``, and copies of one up to ``pending``.
+
+    The real ones are registered and classified through the engine (each has its own
+    workflow and task rows, so the full step can wake them too); the copies (instance,
+    ticket, clocks, open task) wait a day later and do not wake. Their only waiting
+    timers are the diagram's SLA marks, so each wake can be done in SQL (``runtime.sla_marks``).
+    """
+    from engine.models import SlaClock, Ticket
+
+    agent = "agent1"
+    real: list[tuple[int, int]] = []
+    for _ in range(due):
+        with Session(engine) as session, session.begin():
+            user = users.get_user(session, agent)
+            ticket = instances.create_ticket(session, {
+                "type": "incident", "channel": "phone", "title": "全院网络中断", "description": "核心交换机宕机",
+                "reporter_name": "王工", "organisation": "市人民医院", "phone": "13800000000",
+                # a P1's response clock starts when the problem occurred: 75 % of its 15 minutes ends at ``at``
+                "occurred_at": (at - timedelta(minutes=15 * 0.75)).isoformat()}, user=user)
+            task = session.scalars(select(HumanTask).where(HumanTask.ticket_id == ticket.id,
+                                                           HumanTask.state == TaskState.READY)).one()
+            instances.complete(session, task.id, {"category": "network", "impact": "high", "urgency": "high"},
+                               user=user)
+            real.append((ticket.instance_id, ticket.id))
+
+    def columns(table, skip):
+        return ", ".join(c.name for c in table.columns if c.name not in skip)
+
+    ticket_cols = columns(Ticket.__table__, {"id", "number", "instance_id"})
+    clock_cols = columns(SlaClock.__table__, {"id", "ticket_id", "warn_at", "due_at"})
+    task_cols = columns(HumanTask.__table__, {"id", "instance_id", "ticket_id", "task_guid"})
+    params = {"later": later, "copies": pending - due, "model": real[0][0], "ticket": real[0][1]}
+    with engine.begin() as connection:
+        params["base"] = connection.execute(text("SELECT max(id) FROM process_instance")).scalar_one()
+        params["tbase"] = connection.execute(text("SELECT max(id) FROM ticket")).scalar_one()
+        connection.execute(text(
+            """INSERT INTO process_instance (id, version_id, process_key, status, state, revision, next_timer_at,
+                   flow_timer_at, started_by, started_at, updated_at)
+               SELECT :base + i, version_id, process_key, status, state, revision, :later, flow_timer_at,
+                      started_by, started_at, updated_at
+               FROM process_instance, generate_series(1, :copies) AS i WHERE id = :model"""), params)
+        connection.execute(text(
+            f"""INSERT INTO ticket (id, number, instance_id, {ticket_cols})
+               SELECT :tbase + i, 'INC-SLA-' || i, :base + i, {ticket_cols}
+               FROM ticket, generate_series(1, :copies) AS i WHERE id = :ticket"""), params)
+        connection.execute(text(
+            f"""INSERT INTO sla_clock (ticket_id, warn_at, due_at, {clock_cols})
+               SELECT :tbase + i, :later, CAST(:later AS timestamptz) + interval '1 hour', {clock_cols}
+               FROM sla_clock, generate_series(1, :copies) AS i WHERE ticket_id = :ticket"""), params)
+        connection.execute(text(
+            f"""INSERT INTO human_task (instance_id, ticket_id, task_guid, {task_cols})
+               SELECT :base + i, :tbase + i, gen_random_uuid()::text, {task_cols}
+               FROM human_task, generate_series(1, :copies) AS i WHERE ticket_id = :ticket AND state = 'READY'"""),
+            params)
+        for table in ("process_instance", "ticket", "sla_clock", "human_task"):
+            connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    f"(SELECT max(id) + 1 FROM {table}), false)"))
+    return {instance_id for instance_id, _ in real}
+
+
+def _copy_flow_timers(engine, *, pending: int, due: int, at, later) -> set[int]:
+    """Copies of one real instance of ``TIMER_PROCESS``: ``due`` fall due at ``at``, the rest a day later."""
+    with Session(engine) as session, session.begin():
+        versions.deploy(session, {"sla_burst.bpmn": TIMER_PROCESS.format(due=at.isoformat()).encode()}, user="bench")
+    with Session(engine) as session, session.begin():
+        model_id = instances.start(session, "sla_burst", user=users.get_user(session, "admin1")).id
+    with engine.begin() as connection:
+        connection.execute(text(
+            """INSERT INTO process_instance (version_id, process_key, status, state, revision, next_timer_at,
+                   flow_timer_at, started_by, started_at, updated_at)
+               SELECT version_id, process_key, status, state, revision,
+                      CASE WHEN i <= :due THEN :at ELSE :later END, CASE WHEN i <= :due THEN :at ELSE :later END,
+                      started_by, started_at, updated_at
+               FROM process_instance, generate_series(2, :pending) AS i WHERE id = :model"""),
+            {"due": due, "at": at, "later": later, "pending": pending, "model": model_id})
+    with Session(engine) as session:
+        return set(session.scalars(select(ProcessInstance.id).where(ProcessInstance.next_timer_at == at)))
+
+
+def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float, kind: str = "flow") -> str:
     context = multiprocessing.get_context("spawn")
     ready, go, stop = context.Semaphore(0), context.Event(), context.Event()
-    procs = [context.Process(target=_timer_worker, args=(url, ready, go, stop)) for _ in range(workers)]
+    procs = [context.Process(target=_timer_worker, args=(url, ready, go, stop, kind != "sla-full"))
+             for _ in range(workers)]
     for p in procs:
         p.start()
     for _ in procs:
         ready.acquire()
     engine = fresh(url)
+    if kind != "flow":
+        lead = max(lead, 30 + due * 0.6)  # each real ticket is registered and classified through the engine
     at = (now() + timedelta(seconds=lead)).replace(microsecond=0)
-    with Session(engine) as session, session.begin():
-        versions.deploy(session, {"sla_burst.bpmn": TIMER_PROCESS.format(due=at.isoformat()).encode()}, user="bench")
-    with Session(engine) as session, session.begin():
-        model_id = instances.start(session, "sla_burst", user=users.get_user(session, "admin1")).id
     later = at + timedelta(days=1)
-    with engine.begin() as connection:  # copies of the one real instance: ``due`` fall due at ``at``, the rest a day later
-        connection.execute(text(
-            """INSERT INTO process_instance (version_id, process_key, status, state, revision, next_timer_at,
-                   started_by, started_at, updated_at)
-               SELECT version_id, process_key, status, state, revision,
-                      CASE WHEN i <= :due THEN :at ELSE :later END, started_by, started_at, updated_at
-               FROM process_instance, generate_series(2, :pending) AS i WHERE id = :model"""),
-            {"due": due, "at": at, "later": later, "pending": pending, "model": model_id})
+    build = _copy_flow_timers if kind == "flow" else _sla_copies
+    ids = build(engine, pending=pending, due=due, at=at, later=later)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE process_instance"))
+        connection.execute(text("VACUUM ANALYZE"))
     if now() >= at - timedelta(seconds=0.5):
         stop.set()
         go.set()
         raise SystemExit(f"bench timers: building took longer than --lead {lead} s; give a longer lead")
     go.set()
-    due_ids = select(ProcessInstance.id).where(ProcessInstance.next_timer_at == at)
     with Session(engine) as session:
-        ids = set(session.scalars(due_ids))
         deadline = time.monotonic() + lead + 120
         while time.monotonic() < deadline:
             left = session.scalar(select(func.count()).select_from(ProcessInstance).where(
-                ProcessInstance.id.in_(ids), ProcessInstance.status == InstanceStatus.RUNNING))
+                ProcessInstance.id.in_(ids), ProcessInstance.status == InstanceStatus.RUNNING,
+                ProcessInstance.next_timer_at <= at))
             session.rollback()
             if not left and now() > at:
                 break
@@ -501,19 +600,28 @@ def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float)
     for p in procs:
         p.join(timeout=30)
     with Session(engine) as session:
+        timer_rows = select(AuditEvent.instance_id).where(AuditEvent.action == "timer",
+                                                          AuditEvent.instance_id.in_(ids))
         fired_at = dict(session.execute(
-            select(AuditEvent.instance_id, func.min(AuditEvent.at)).where(AuditEvent.action == "timer")
+            select(AuditEvent.instance_id, func.min(AuditEvent.at)).where(AuditEvent.action == "timer",
+                                                                          AuditEvent.instance_id.in_(ids))
             .group_by(AuditEvent.instance_id)).all())
         per_instance = session.execute(
             select(AuditEvent.instance_id, func.count()).where(AuditEvent.action == "timer")
             .group_by(AuditEvent.instance_id)).all()
         twice = sum(1 for _, n in per_instance if n > 1)
-        completed = session.scalar(select(func.count()).select_from(ProcessInstance).where(
-            ProcessInstance.status == InstanceStatus.COMPLETED))
+        woken = session.scalar(select(func.count()).select_from(timer_rows.subquery()))
         errors = session.scalar(select(func.count()).select_from(ProcessInstance).where(
             ProcessInstance.status == InstanceStatus.ERROR))
-        sample = list(session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(list(ids)[:20]))))
-        counts = {instances.current_data(instances.read(i)).get("fired") for i in sample}
+        if kind != "flow":
+            in_sql = sum(1 for e in session.scalars(select(AuditEvent).where(
+                AuditEvent.action == "timer", AuditEvent.instance_id.in_(ids))) if (e.data or {}).get("in_sql"))
+            check = f"woken in SQL {in_sql:,}"
+        else:
+            sample = list(session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(list(ids)[:20]))))
+            check = f"fired counter {sorted({instances.current_data(instances.read(i)).get('fired') for i in sample})}"
+        not_due = session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "timer", AuditEvent.instance_id.not_in(ids)))
     engine.dispose()
     lags = [(fired_at[i] - at).total_seconds() for i in ids if i in fired_at]
     lost = len(ids) - len(lags)
@@ -522,16 +630,20 @@ def _timer_burst(url: str, *, pending: int, due: int, workers: int, lead: float)
         f"  {workers} worker{'s' if workers > 1 else ' '}: {len(lags):,} of {len(ids):,} due among {pending:,} pending fired; "
         f"lag p50 {percentile(lags, .5):.2f} s, p99 {percentile(lags, .99):.2f} s, max {span:.2f} s; "
         f"{len(lags) / span if lags and span > 0 else float('nan'):.0f} firings/s; lost {lost}, twice {twice}, "
-        f"not due but fired {completed - len(lags)}, errors {errors}, fired counter {sorted(counts)}"
+        f"not due but fired {not_due}, errors {errors}, {check} ({woken:,} wakes)"
     )
 
 
 def timers_bench(url: str, *, pending: int = 100_000, due: int = 1_000, workers: tuple[int, ...] = (1, 4),
-                 lead: float = 20) -> list[str]:
-    lines = [f"desk bench timers: {due:,} timers due in the same second among {pending:,} pending (PostgreSQL, "
-             f"batches of {timers.BATCH_SIZE}, FOR UPDATE SKIP LOCKED; lag = fired at − due)"]
+                 lead: float = 20, kind: str = "flow") -> list[str]:
+    what = {"flow": "instances of a process whose timer moves the flow (full step)",
+            "sla": "P1 tickets whose only waiting timers are SLA marks, their response warning due (woken in SQL, "
+                   "runtime.sla_marks)",
+            "sla-full": "the same P1 tickets, woken by the full workflow step (SQL wakes switched off)"}[kind]
+    lines = [f"desk bench timers --kind {kind}: {due:,} timers due in the same second among {pending:,} pending "
+             f"(PostgreSQL, batches of {timers.BATCH_SIZE}, FOR UPDATE SKIP LOCKED; lag = fired at − due); {what}"]
     for n in workers:
-        lines.append(_timer_burst(url, pending=pending, due=due, workers=n, lead=lead))
+        lines.append(_timer_burst(url, pending=pending, due=due, workers=n, lead=lead, kind=kind))
     return lines
 
 

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -276,7 +277,7 @@ def _sized(command):
     return _BENCH_URL(command)
 
 
-def _echo(lines: list[str]) -> None:
+def _echo(lines: Iterable[str]) -> None:
     for line in lines:
         click.echo(line)
 
@@ -321,12 +322,15 @@ def bench_http(url, open_, closed, small_open, small_closed, workers, threads, c
 @click.option("--due", default=1_000, show_default=True, help="How many of them fall due in the same second.")
 @click.option("--workers", "worker_counts", default="1,4", show_default=True, help="Worker counts to run, comma-separated.")
 @click.option("--lead", default=20.0, show_default=True, help="Seconds from building to the burst.")
-def bench_timers(url, pending, due, worker_counts, lead) -> None:
+@click.option("--kind", type=click.Choice(["flow", "sla", "sla-full"]), default="flow", show_default=True,
+              help="flow: a timer that moves the flow (full step); sla: tickets' SLA marks (woken in SQL); "
+                   "sla-full: the same tickets woken by the full step.")
+def bench_timers(url, pending, due, worker_counts, lead, kind) -> None:
     """A burst of due timers among many pending: lag, firings/s, none lost, none twice."""
     from . import bench as scale
 
     counts = tuple(int(n) for n in worker_counts.split(",") if n.strip())
-    _echo(scale.timers_bench(url, pending=pending, due=due, workers=counts, lead=lead))
+    _echo(scale.timers_bench(url, pending=pending, due=due, workers=counts, lead=lead, kind=kind))
 
 
 @bench.command("loops")

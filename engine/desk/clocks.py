@@ -203,6 +203,7 @@ def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor
         stop = rule.stop(ticket)
         clock.stopped_at = stop if stop is not None and stop >= start else (start if stop is not None else None)
         judge(session, ticket, clock, rule, at=holding.get(rule.name) or at, actor=actor)
+    ticket.sla_due_at = earliest(*(c.due_at for c in ticket.clocks if c.stopped_at is None))
 
 
 def judge(session: Session, ticket: Ticket, clock: SlaClock, rule: Rule, *, at: datetime, actor: str) -> None:

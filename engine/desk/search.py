@@ -38,6 +38,7 @@ COUNT_CAP = 1_000
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9998, 12, 31)  # filter days: the desk's and its ledgers'
 EXPORT_MAX = 100_000
 NUMBER_PREFIX = re.compile(rf"^({'|'.join(sorted(set(PREFIXES.values()) | {'TKT'}))})(-[0-9-]*)?$", re.I)
+NARROW_PREFIX = len("INC-202611")  # a prefix naming a month or narrower
 SEARCH_TEXT = literal_column(f"({TICKET_SEARCH_TEXT})")
 BREACHED = exists().where(SlaClock.ticket_id == Ticket.id, SlaClock.breached.is_(True))
 
@@ -109,6 +110,10 @@ def statement(filters: Filters, *, reader: User | None) -> Select:
     q = filters.q
     if q and NUMBER_PREFIX.match(q):
         stmt = stmt.where(Ticket.number.like(_escaped(q.upper()) + "%", escape="\\"))
+        if len(q) >= NARROW_PREFIX:
+            # a month or a day of numbers: found by the number's index and sorted, where walking every
+            # ticket newest first until one matched read a million rows for an old month (600 ms)
+            return stmt.order_by((Ticket.id + 0).desc())
     elif q:
         stmt = stmt.where(SEARCH_TEXT.ilike(f"%{_escaped(q)}%", escape="\\"))
     return stmt.order_by(Ticket.id.desc())

@@ -76,6 +76,19 @@ def raise_on_breach(workflow, ticket: Ticket, data: dict) -> str | None:
     return new
 
 
+def mark_raising(ticket: Ticket, data: dict) -> None:
+    """Tell each clock whether its breach would raise the priority (``raise_on_breach``'s rule).
+
+    The timer worker wakes an instance in SQL only when no such breach is due
+    (``runtime.sla_marks``): raising changes the process data and the diagram's timers.
+    """
+    name = data.get("breach_raises") or ""
+    raised = data.get("raised_on_breach") or []
+    can_rise = data.get("priority") in PRIORITIES[:-1]
+    for clock in ticket.clocks:
+        clock.raises_on_breach = bool(name) and clock.name == name and name not in raised and can_rise
+
+
 def rearm(workflow, ticket: Ticket) -> None:
     """Move the waiting SLA timers of the re-planned (running) clocks to their new warning and due times."""
     running = {c.name: c for c in ticket.clocks if c.stopped_at is None and not c.breached}

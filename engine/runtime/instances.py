@@ -26,7 +26,7 @@ from ..clock import now
 from ..desk import audit, customers, notifications, pauses, roster, tickets
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import HumanTask, InstanceStatus, PathStep, ProcessInstance, TaskState, Ticket, User
-from . import archive, definitions, escalating, forms, sandbox, tasks
+from . import archive, definitions, escalating, forms, sandbox, sla_marks, tasks
 from .serialization import dump_state, load_workflow
 
 DESK_PROCESS = "service_desk"
@@ -67,19 +67,33 @@ def _digest(state: bytes) -> bytes:
     return hashlib.blake2b(state, digest_size=16).digest()
 
 
-def load(instance: ProcessInstance) -> BpmnWorkflow:
-    """The instance's workflow, for changing it: call only with the instance locked."""
+def load(instance: ProcessInstance, *, marks: list | None = None) -> BpmnWorkflow:
+    """The instance's workflow, for changing it: call only with the instance locked.
+
+    ``marks`` (a list) receives the SLA marks ``read`` fired on the way.
+    """
     with _workflows_lock:
         cached = _workflows.pop(instance.id, None)
     if cached is not None and cached[0] == _digest(instance.state) and cached[1].spec is definitions.specs_of(instance.version)[0]:
+        fired = sla_marks.catch_up(cached[1])
+        if marks is not None:
+            marks.extend(fired)
         return cached[1]
-    return read(instance)
+    return read(instance, marks=marks)
 
 
-def read(instance: ProcessInstance) -> BpmnWorkflow:
-    """A fresh copy of the instance's workflow from its stored state (for reading)."""
+def read(instance: ProcessInstance, *, marks: list | None = None) -> BpmnWorkflow:
+    """A fresh copy of the instance's workflow from its stored state (for reading).
+
+    SLA marks a wake in SQL left waiting fire here (``sla_marks.catch_up``), so the
+    path shows them and a step that ends their activity does not cancel them unseen.
+    """
     spec, subprocess_specs = definitions.specs_of(instance.version)
-    return load_workflow(instance.state, spec, subprocess_specs, sandbox.script_engine())
+    workflow = load_workflow(instance.state, spec, subprocess_specs, sandbox.script_engine())
+    fired = sla_marks.catch_up(workflow)
+    if marks is not None:
+        marks.extend(fired)
+    return workflow
 
 
 def _remember(instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
@@ -176,9 +190,10 @@ def save(
     if workflow.completed:
         instance.status = InstanceStatus.COMPLETED
         instance.completed_at = at
-        instance.next_timer_at = None
+        instance.next_timer_at = instance.flow_timer_at = None
     else:
         instance.next_timer_at = next_timer_at(workflow)
+        instance.flow_timer_at = sla_marks.flow_timer_at(workflow)
     ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket, continued_by=continued_by)
     if ticket is not None:
         before = notifications.snapshot(ticket)
@@ -194,7 +209,9 @@ def save(
             instance.state = dump_state(workflow)
             _remember(instance, workflow)
             instance.next_timer_at = next_timer_at(workflow)
+            instance.flow_timer_at = sla_marks.flow_timer_at(workflow)
             ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket)
+        escalating.mark_raising(ticket, current_data(workflow) if raised else data)
         if not workflow.completed:
             # the ticket's clocks warn and breach on time even where the diagram has no timer for them
             instance.next_timer_at = _earliest(instance.next_timer_at, tickets.next_check(session, ticket))
@@ -514,12 +531,16 @@ def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "ti
 
     The timer worker claims a batch of due instances with one ``SELECT … FOR UPDATE
     SKIP LOCKED`` (``timers.claim_batch``) and fires each through here, without
-    selecting it a second time.
+    selecting it a second time. A wake where only SLA marks and clocks are due is
+    done in SQL, without the workflow (``sla_marks.wake``).
     """
     if instance.status != InstanceStatus.RUNNING or instance.next_timer_at is None or instance.next_timer_at > now():
         return False
-    workflow = load(instance)
-    fired = run_steps(workflow)
+    if sla_marks.wake(session, instance, actor=actor):
+        return True
+    fired: list[tuple[str, str]] = []
+    workflow = load(instance, marks=fired)
+    fired += run_steps(workflow)
     ticket = save(session, instance, workflow, actor=actor, sla_events=fired)
     audit.record(session, "timer", actor=actor, instance_id=instance.id, ticket_id=ticket.id if ticket else None,
                  data={"fired": [f"{name}:{level}" for name, level in fired]})

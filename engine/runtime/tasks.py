@@ -20,12 +20,12 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import delete, event, func, insert, inspect, or_, select, union, update
+from sqlalchemy import delete, event, func, insert, inspect, or_, select, text, union, update
 from sqlalchemy.orm import Session
 
 from ..clock import now
 from ..errors import Forbidden, Invalid, NotFound
-from ..models import HumanTask, ProcessInstance, ProcessVersion, Role, TaskCandidate, TaskState, Ticket, User
+from ..models import OPEN_TICKET_SORTS, HumanTask, ProcessInstance, ProcessVersion, Role, TaskCandidate, TaskState, Ticket, User
 
 _EXPR = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
 
@@ -290,6 +290,8 @@ SORTS = {
     "priority": Ticket.priority,
     "organisation": Ticket.organisation,
     "assignee": HumanTask.assignee,
+    "sla_due": Ticket.sla_due_at,
+    "ticket_created": Ticket.accepted_at,
 }
 TICKET_FILTERS = {"type": Ticket.type, "priority": Ticket.priority, "organisation": Ticket.organisation}
 
@@ -408,6 +410,8 @@ def inbox_page(
                 part_order = [TaskCandidate.due_at.asc().nulls_last(), TaskCandidate.task_id]
         return stmt.order_by(*part_order) if ordered else stmt
 
+    if parts == [(None, [])] and key in OPEN_TICKET_SORTS:
+        return _all_by_ticket(session, conditions, ticket_conditions, key, sort.startswith("-"), page, per_page)
     if len(parts) == 1 and parts[0][0] is None:
         stmt = base(HumanTask).where(*parts[0][1])
         counted = base(HumanTask.id).where(*parts[0][1]).limit(COUNT_CAP + 1)
@@ -416,9 +420,40 @@ def inbox_page(
         stmt = select(HumanTask).where(HumanTask.id.in_(select(ids.c.id)))
         if joined:
             stmt = stmt.outerjoin(Ticket, Ticket.id == HumanTask.ticket_id)
-        counted = union(*(_wrapped(part(c, w, ordered=False).limit(COUNT_CAP + 1)) for c, w in parts))
+        counted = union(*(_wrapped(part(c, w, ordered=True).limit(COUNT_CAP + 1)) for c, w in parts))
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     rows = session.scalars(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page))
+    return Page(list(rows), min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)
+
+
+_OPEN = text("ticket.status <> 'closed'")  # as the partial indexes say it (a literal, so every plan uses them)
+
+
+def _all_by_ticket(session: Session, conditions: list, ticket_conditions: list, key: str, descending: bool,
+                   page: int, per_page: int) -> Page:
+    """Every open task sorted by a column of its ticket (the lead's list): priority, SLA due, created, number.
+
+    Driven from the ticket side: one partial index per sort (``ix_ticket_open_*``:
+    the column and the ticket id, open tickets only) is walked in order, each
+    ticket's READY tasks found by their ticket id, and the walk stops when the page
+    is full; joining every open task to its ticket and sorting took 430 ms at
+    100,000 open tickets. Ties go by ticket id (in the same direction, so the index
+    serves them), then task id. Tasks of processes without a ticket have no such
+    column and are not in these sorts (the task-column sorts list them).
+    """
+    column = SORTS[key]
+    order = [column.desc(), Ticket.id.desc()] if descending else [column.asc(), Ticket.id.asc()]
+
+    def base(*columns):
+        return (select(*columns).join(Ticket, Ticket.id == HumanTask.ticket_id)
+                .where(_OPEN, *conditions, *ticket_conditions))
+
+    # a READY task's ticket is never closed (closing ends the process): without a ticket filter the
+    # count needs no join (hashing every open ticket for it cost more than the page)
+    counted = base(HumanTask.id) if ticket_conditions else select(HumanTask.id).where(
+        HumanTask.ticket_id.is_not(None), *conditions)
+    total = session.scalar(select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery())) or 0
+    rows = session.scalars(base(HumanTask).order_by(*order, HumanTask.id).offset((page - 1) * per_page).limit(per_page))
     return Page(list(rows), min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)
 
 

@@ -147,3 +147,46 @@ def test_a_task_for_the_projects_pm_group_is_offered_to_that_group(api, app):
         rows = db.session.execute(select(TaskCandidate.kind, TaskCandidate.code).where(TaskCandidate.task_id == task_id))
         assert [tuple(r) for r in rows] == [("role", "pm_infra")]
     assert task_id not in _inbox(api, "pm2", "group")
+
+
+def _lead_all(api, sort: str, **extra) -> list[str]:
+    query = "&".join([f"scope=all&sort={sort}"] + [f"{k}={v}" for k, v in extra.items()])
+    res = api.get("lead1", f"/api/tasks?{query}")
+    assert res.status_code == 200, res.get_json()
+    return [t["ticket"] for t in res.get_json()["items"]]
+
+
+def test_the_leads_list_of_all_tasks_sorts_by_ticket_columns_in_sql(api, app):
+    from datetime import datetime, timedelta, timezone
+
+    import time_machine
+
+    t0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+    made = {}
+    with time_machine.travel(t0, tick=False) as clock:
+        for minute, (impact, urgency) in enumerate([("medium", "medium"), ("high", "high"), ("high", "medium")]):
+            clock.move_to(t0 + timedelta(minutes=minute))
+            number = api.new_ticket(occurred_at=(t0 + timedelta(minutes=minute)).isoformat())["number"]
+            api.complete("agent1", number, "classify", category="server", impact=impact, urgency=urgency)
+            made[api.ticket(number)["priority"]] = number
+        a, b, c = made["P3"], made["P1"], made["P2"]  # created in this order
+        assert _lead_all(api, "priority") == [b, c, a]
+        assert _lead_all(api, "-priority") == [a, c, b]
+        assert _lead_all(api, "ticket") == [a, b, c] and _lead_all(api, "-ticket") == [c, b, a]
+        assert _lead_all(api, "ticket_created") == [a, b, c] and _lead_all(api, "-ticket_created") == [c, b, a]
+
+        def sla_due(number):
+            return min(datetime.fromisoformat(s["due_at"]) for s in api.ticket(number)["sla"].values()
+                       if s["due_at"] and not s["stopped_at"])
+
+        assert _lead_all(api, "sla_due") == sorted([a, b, c], key=sla_due)
+        page = api.get("lead1", "/api/tasks?scope=all&sort=priority&per_page=2&page=2").get_json()
+        assert [t["ticket"] for t in page["items"]] == [a] and page["total"] == 3 and page["pages"] == 2
+        assert _lead_all(api, "priority", priority="P2") == [c]  # filters still apply
+        # a closed ticket has no open task; the list walks open tickets only
+        api.complete("agent1", b, "online_fix", outcome="resolved", solution="远程恢复")
+        assert b in _lead_all(api, "priority")  # resolved, not closed: its callback is open
+    with app.app_context():
+        from engine.models import Ticket
+
+        assert db.session.scalars(select(Ticket.sla_due_at).where(Ticket.number == a)).one() is not None

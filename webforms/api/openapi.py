@@ -18,7 +18,7 @@ _OPERATIONS = [
      "holder, breached=1, from=/to= YYYY-MM-DD local days, page, per_page 20 by default, at most 200)", None, "TicketPage", 200, True, ()),
     ("/api/tickets/{number}", "get", "One ticket with SLA clocks, open tasks and history", None, "TicketDetail", 200, True, ()),
     ("/api/tasks", "get", "READY tasks, one page (scope=mine|group|all, ticket=, instance=, type=, priority=, stage=, "
-     "organisation=, sort=due|-due|created|task|ticket|type|priority|organisation|assignee, page=, per_page= 50 by "
+     "organisation=, sort=due|-due|created|task|ticket|type|priority|organisation|assignee|sla_due|ticket_created, page=, per_page= 50 by "
      "default, at most 200). Items carry form_url; the form itself only with include=form or when narrowed by "
      "ticket= or instance=", None, "TaskPage", 200, True, ()),
     ("/api/tasks/{task_id}", "get", "One task with its form", None, "Task", 200, True, ()),

@@ -60,7 +60,8 @@ def _int_arg(name: str, default: int) -> int:
 @token_required()
 def list_tasks():
     """READY tasks: scope=mine|group|all, ticket=, instance=, type/priority/stage/organisation=,
-    sort=due|-due|created|task|ticket|type|priority|organisation|assignee, page=, per_page= (50, max 200),
+    sort=due|-due|created|task|ticket|type|priority|organisation|assignee|sla_due|ticket_created (the lead's
+    scope=all by a ticket column walks the open tickets in that order), page=, per_page= (50, max 200),
     include=form."""
     args = request.args
     number, instance_id = args.get("ticket"), _int_arg("instance", 0) or None

@@ -33,7 +33,7 @@ DEFAULT_SCOPE = "group"
 FILTERS = ("type", "priority", "stage", "organisation")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 # the columns a header click sorts by (keys of engine.runtime.tasks.SORTS)
-SORTABLE = ("due", "task", "ticket", "type", "priority", "organisation", "assignee")
+SORTABLE = ("due", "task", "ticket", "type", "priority", "organisation", "assignee", "sla_due", "ticket_created")
 
 
 @dataclass
