@@ -4,6 +4,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from engine.runtime import alerts
+from engine.runtime import tasks as task_rows
 
 from . import bp, schemas
 
@@ -83,7 +84,7 @@ _QUERY = {
                               "page": _PAGE, "per_page": {"type": "integer", "minimum": 1, "maximum": 200}},
     ("/api/tasks", "get"): {"scope": {"enum": ["mine", "group", "all"]}, "ticket": {}, "instance": {"type": "integer", "minimum": 1},
                             "type": {}, "priority": {}, "stage": {}, "organisation": {}, "include": {"description": "form: items carry their forms"},
-                            "sort": {"enum": ["due", "-due", "created", "task", "ticket", "type", "priority", "organisation", "assignee"]},
+                            "sort": {"enum": [f"{way}{key}" for key in task_rows.SORTS for way in ("", "-")]},
                             "page": _PAGE, "per_page": {"type": "integer", "minimum": 1, "maximum": 200}},
     ("/api/tickets/open-for", "get"): {"phone": {}, "reporter_name": {}},
     ("/api/definitions", "get"): {"key": {}},

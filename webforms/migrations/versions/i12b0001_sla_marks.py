@@ -1,7 +1,7 @@
 """issue 12: SLA events in SQL (process_instance.flow_timer_at, sla_clock.raises_on_breach); the lead's list by ticket columns (ticket.sla_due_at, partial indexes on open tickets)
 
 Revision ID: i12b0001
-Revises: i12a0002
+Revises: i11a0001
 Create Date: 2026-12-02 20:50:00
 
 Running instances get ``flow_timer_at = next_timer_at``: their next wake takes the
@@ -15,7 +15,7 @@ from alembic import op
 import engine.db
 
 revision = 'i12b0001'
-down_revision = 'i12a0002'
+down_revision = 'i11a0001'
 branch_labels = None
 depends_on = None
 
