@@ -45,11 +45,17 @@ NUL_MESSAGE = "不能包含空字符（\\0） / must not contain NUL characters"
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in routes: a non-negative whole number no larger than an INTEGER column holds."""
+    """``<int:…>`` in routes: a non-negative whole number no larger than an INTEGER column holds.
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
-                 signed: bool = False) -> None:
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+    A larger number becomes 0, which no row has (ids and version numbers start at 1), so
+    the view answers 404. Refusing it in the converter instead (``max=``) made Werkzeug
+    answer 405 wherever another method's rule shares the path (its matcher reports the
+    methods it saw before the failed conversion): ``PUT /api/onsite/5640884597``.
+    """
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= MAX_ID else 0
 
 
 def init_app(app: Flask) -> None:

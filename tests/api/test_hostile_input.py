@@ -73,6 +73,14 @@ def test_out_of_range_numbers_in_paths_are_not_found(api, path):
     assert api.get("agent1", path).status_code == 404
 
 
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/api/onsite/5640884597"), ("PUT", "/api/kb/2147483648"),
+                                            ("GET", "/api/onsite/5640884597")])
+def test_an_id_past_the_column_is_not_found_whatever_the_method(api, method, path):
+    """Not 405: another method's rule on the same path must not turn a missing row into "method not allowed"."""
+    res = api.client.open(path, method=method, json={}, headers=api._headers("admin1"))
+    assert res.status_code == 404, res.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("query", ["page=99999999999999999999", "per_page=-1", "page=0", "per_page=x", "from=2026-13-45",
                                    "to=1-1-1", "q=a%00b"])
 def test_bad_paging_and_dates_are_422_naming_the_argument(api, query):
