@@ -11,6 +11,8 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -157,6 +159,26 @@ def _raw_run(spec, subprocess_specs, tickets: int) -> list[float]:
     return times
 
 
+@contextmanager
+def _desk_database() -> Iterator[Callable[[], Session]]:
+    """A throw-away SQLite desk with the demo users and the desk's diagrams deployed, its caches
+    warmed by one ticket life; yields its session factory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{tmp}/bench.sqlite")
+        engine_db.configure(engine)
+        engine_db.Base.metadata.create_all(engine)
+        factory = lambda: Session(engine)  # noqa: E731
+        with factory() as session, session.begin():
+            users.set_hash_cost(2**4)
+            users.add_demo_users(session)
+            versions.deploy(session, _bundle(), user="bench")
+        _engine_run(factory, 1)  # warm caches (spec, compiled scripts)
+        try:
+            yield factory
+        finally:
+            engine.dispose()
+
+
 def _ms(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
@@ -166,23 +188,13 @@ def _ms(values: list[float]) -> str:
 def run(*, completions: int = 200) -> list[str]:
     """Run the benchmark; returns the lines to print."""
     tickets = max(1, completions // len(STEPS))
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = create_engine(f"sqlite:///{tmp}/bench.sqlite")
-        engine_db.configure(engine)
-        engine_db.Base.metadata.create_all(engine)
-        factory = lambda: Session(engine)  # noqa: E731
-        with factory() as session, session.begin():
-            users.set_hash_cost(2**4)
-            users.add_demo_users(session)
-            version = versions.deploy(session, _bundle(), user="bench")[0]
+    with _desk_database() as factory:
         with factory() as session:
             version = definitions.get_version(session, instances.DESK_PROCESS)
             spec, subs = definitions.specs_of(version)
-        _engine_run(factory, 1)  # warm caches (spec, compiled scripts)
         with _Phases() as phases:
             times, state_sizes, full_sizes, cold_loads = _engine_run(factory, tickets, phases)
         raw = _raw_run(spec, subs, tickets)
-        engine.dispose()
     state = statistics.mean(state_sizes)
     full = statistics.mean(full_sizes)
     return [
@@ -294,20 +306,10 @@ def run_jail(*, repeat: int = 2000, completions: int = 80) -> list[str]:
 
     spawn = _per_call(fresh_child, 5)
     tickets = max(1, completions // len(STEPS))
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = create_engine(f"sqlite:///{tmp}/bench.sqlite")
-        engine_db.configure(engine)
-        engine_db.Base.metadata.create_all(engine)
-        factory = lambda: Session(engine)  # noqa: E731
-        with factory() as session, session.begin():
-            users.set_hash_cost(2**4)
-            users.add_demo_users(session)
-            versions.deploy(session, _bundle(), user="bench")
-        _engine_run(factory, 1)  # warm caches (spec, compiled scripts)
+    with _desk_database() as factory:
         calls, seconds = jail.stats["calls"], jail.stats["seconds"]
         times = _engine_run(factory, tickets)[0]
         calls, seconds = jail.stats["calls"] - calls, jail.stats["seconds"] - seconds
-        engine.dispose()
     limit = jail.limits()
     return [
         f"desk bench jail: diagram code under hard limits ({limit.seconds:g} s wall, {limit.cpu_seconds} s CPU, "
