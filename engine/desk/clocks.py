@@ -176,10 +176,11 @@ def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor
     applies (a ticket reclassified from P1) keeps its row but is stopped.
     """
     kept = data.get("sla_kept") if isinstance(data.get("sla_kept"), dict) else {}
-    finished_pauses = list(session.scalars(
-        select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_not(None))
-    )) if ticket.id is not None else []
-    holding = held(session, ticket)
+    # every pause of the ticket in one statement: the finished ones move the clocks, an open one holds them
+    ledger = list(session.scalars(select(TicketPause).where(TicketPause.ticket_id == ticket.id))) if ticket.id is not None else []
+    finished_pauses = [p for p in ledger if p.ended_at is not None]
+    open_pause = next((p for p in ledger if p.ended_at is None), None)
+    holding = {name: open_pause.started_at for name in open_pause.clocks or []} if open_pause is not None else {}
     for rule in RULES:
         clock = ticket.clock(rule.name)
         start = rule.start(ticket)

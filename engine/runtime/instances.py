@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import now
 from ..desk import audit, customers, notifications, pauses, roster, tickets
@@ -162,6 +163,10 @@ def _earliest(*moments):
 
 
 def _ticket_of(session: Session, instance: ProcessInstance) -> Ticket | None:
+    """The instance's ticket: the one the session already holds (the step read it), else one ``SELECT``."""
+    for held in session.identity_map.values():
+        if isinstance(held, Ticket) and held.__dict__.get("instance_id") == instance.id:
+            return held
     with session.no_autoflush:
         return session.scalars(select(Ticket).where(Ticket.instance_id == instance.id)).first()
 
@@ -394,8 +399,10 @@ def _complete(
         raise Conflict("该任务已不在待办状态 / task is no longer ready")
     defs = forms.field_defs(getattr(task.task_spec, "form", None))
     values = forms.validate(session, defs, sandbox.strip_reserved(data or {}))
-    if row.ticket_id is not None:  # a step done on a paused ticket ends the pause first (issue 10)
-        pauses.resume_open(session, session.get(Ticket, row.ticket_id), workflow, actor=actor)
+    # held here for the whole step: ``save`` finds it in the session, the answer reads its number
+    ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
+    if ticket is not None:  # a step done on a paused ticket ends the pause first (issue 10)
+        pauses.resume_open(session, ticket, workflow, actor=actor)
     task.data.update(values)
     task.run()
     at = now()
@@ -406,6 +413,8 @@ def _complete(
         row.assignee = actor
     fired = run_steps(workflow)
     save(session, instance, workflow, actor=actor, sla_events=fired, continued_by=(user, row) if user else None)
+    if ticket is not None:
+        set_committed_value(row, "ticket", ticket)  # the answer's ticket number without another SELECT
     audit.record(session, "complete", actor=actor, instance_id=instance.id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     if row.ticket_id is not None and _opens_complaint(defs, values):

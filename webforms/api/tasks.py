@@ -28,7 +28,8 @@ def task_json(row, *, number: str | None = None, form: list | None = None, with_
     """A task as the API answers it; ``number`` and ``form`` when the caller already has them."""
     data = _TASK.dump(row)
     if number is None and row.ticket_id:
-        held = db.session.identity_map.get(db.session.identity_key(Ticket, row.ticket_id))  # the write path read it
+        # the write path hands the ticket over on the row (``row.ticket`` unloaded would read its clocks too)
+        held = row.__dict__.get("ticket") or db.session.identity_map.get(db.session.identity_key(Ticket, row.ticket_id))
         number = held.number if held is not None else db.session.scalar(
             db.select(Ticket.number).where(Ticket.id == row.ticket_id)
         )
