@@ -421,9 +421,12 @@ def inbox_page(
         if joined:
             stmt = stmt.outerjoin(Ticket, Ticket.id == HumanTask.ticket_id)
         counted = union(*(_wrapped(part(c, w, ordered=True).limit(COUNT_CAP + 1)) for c, w in parts))
-    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    rows = session.scalars(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page))
-    return Page(list(rows), min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)
+    rows = list(session.scalars(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
+    if len(rows) < per_page and (rows or page == 1):
+        total = (page - 1) * per_page + len(rows)  # a short page is the last one: no count needed
+    else:
+        total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    return Page(rows, min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)
 
 
 _OPEN = text("ticket.status <> 'closed'")  # as the partial indexes say it (a literal, so every plan uses them)
