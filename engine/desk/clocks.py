@@ -169,8 +169,10 @@ def _paused_minutes(pauses: list[TicketPause], name: str, calendar: str) -> floa
     return sum(working_minutes(p.started_at, p.ended_at, cal) for p in pauses if name in (p.clocks or []))
 
 
-def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor: str) -> None:
+def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor: str) -> dict[str, datetime]:
     """Bring every clock of the ticket up to date with its timestamps and judge it at ``at``.
+
+    Returns what ``held`` would (the clocks an open pause holds), read on the way, for ``next_check``.
 
     A clock exists once it has a start and a target; a clock that no longer
     applies (a ticket reclassified from P1) keeps its row but is stopped.
@@ -205,6 +207,7 @@ def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor
         clock.stopped_at = stop if stop is not None and stop >= start else (start if stop is not None else None)
         judge(session, ticket, clock, rule, at=holding.get(rule.name) or at, actor=actor)
     ticket.sla_due_at = earliest(*(c.due_at for c in ticket.clocks if c.stopped_at is None))
+    return holding
 
 
 def judge(session: Session, ticket: Ticket, clock: SlaClock, rule: Rule, *, at: datetime, actor: str) -> None:

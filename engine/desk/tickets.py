@@ -125,8 +125,10 @@ def project(
     finished: bool,
     actor: str,
     sla_events: list[tuple[str, str]],
-) -> None:
+) -> dict[str, datetime]:
     """Rewrite the ticket from the process data after a step, then bring its SLA clocks up to date.
+
+    Returns the clocks an open pause holds (``clocks.held``), for ``next_check`` without reading them again.
 
     ``sla_events`` (boundary timers that fired) need no handling of their own: the
     timers fire when a clock warns or breaches, and :func:`clocks.project` judges
@@ -154,9 +156,10 @@ def project(
     ticket.stage = ",".join(t.bpmn_id for t in ready_tasks)
     ticket.assignee = next((t.assignee for t in ready_tasks if t.assignee), None)
     ticket.updated_at = at
-    clocks.project(session, ticket, data, at=at, actor=actor)
+    holding = clocks.project(session, ticket, data, at=at, actor=actor)
     if ticket.to_kb and ticket.status == TicketStatus.CLOSED:  # 总结知识到知识库: a draft for review
         knowledge.draft_from_ticket(session, ticket, actor=actor)
+    return holding
 
 
 def _project_moments(ticket: Ticket, data: dict, *, actor: str, finished: bool, at: datetime) -> None:
@@ -184,9 +187,12 @@ def _project_moments(ticket: Ticket, data: dict, *, actor: str, finished: bool, 
     ticket.closed_at = parse_time(data.get("closed_at")) or ticket.closed_at or (at if finished else None)
 
 
-def next_check(session: Session, ticket: Ticket) -> datetime | None:
-    """When this ticket's SLA clocks next need a look (a warning or breach falls due; paused clocks wait)."""
-    return clocks.next_check(ticket, clocks.held(session, ticket))
+def next_check(session: Session, ticket: Ticket, *, held: dict[str, datetime] | None = None) -> datetime | None:
+    """When this ticket's SLA clocks next need a look (a warning or breach falls due; paused clocks wait).
+
+    ``held``: what ``project`` just returned for this ticket (else it is read).
+    """
+    return clocks.next_check(ticket, clocks.held(session, ticket) if held is None else held)
 
 
 def get_by_number(session: Session, number: str) -> Ticket:

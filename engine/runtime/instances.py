@@ -204,12 +204,12 @@ def save(
         before = notifications.snapshot(ticket)
         roster.route(session, ticket, ready_rows, first=before["new"], since=at)  # out of hours: the on-duty person
         data = current_data(workflow)
-        tickets.project(session, ticket, data, ready_tasks=ready_rows, finished=workflow.completed, actor=actor,
-                        sla_events=sla_events)
+        holding = tickets.project(session, ticket, data, ready_tasks=ready_rows, finished=workflow.completed,
+                                  actor=actor, sla_events=sla_events)
         raised = None if workflow.completed else escalating.raise_on_breach(workflow, ticket, data)
         if raised:  # 故障升级: project again on the new targets, move the diagram's timers, save that state
-            tickets.project(session, ticket, current_data(workflow), ready_tasks=ready_rows, finished=False,
-                            actor=actor, sla_events=[])
+            holding = tickets.project(session, ticket, current_data(workflow), ready_tasks=ready_rows,
+                                      finished=False, actor=actor, sla_events=[])
             escalating.rearm(workflow, ticket)
             instance.state = dump_state(workflow)
             _remember(instance, workflow)
@@ -219,7 +219,8 @@ def save(
         escalating.mark_raising(ticket, current_data(workflow) if raised else data)
         if not workflow.completed:
             # the ticket's clocks warn and breach on time even where the diagram has no timer for them
-            instance.next_timer_at = _earliest(instance.next_timer_at, tickets.next_check(session, ticket))
+            next_check = tickets.next_check(session, ticket, held=holding)
+            instance.next_timer_at = _earliest(instance.next_timer_at, next_check)
         notifications.after_step(session, ticket, before, ready_tasks=ready_rows, since=at, actor=actor)
         if raised:
             audit.record(session, "priority_raised", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
