@@ -59,11 +59,16 @@ CRASHED = (
 
 
 def limit_statements(session: Session) -> None:
-    """On PostgreSQL, bound this transaction: no statement, lock wait or idle gap without limit."""
+    """On PostgreSQL, bound this transaction: no statement, lock wait or idle gap without limit.
+
+    One round-trip: ``set_config(…, true)`` is ``SET LOCAL``, and this runs twice per batch.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)}"))
-        session.execute(text(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}"))
-        session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {int(IDLE_TIMEOUT_MS)}"))
+        session.execute(
+            text("SELECT set_config('statement_timeout', :statement, true), set_config('lock_timeout', :lock, true), "
+                 "set_config('idle_in_transaction_session_timeout', :idle, true)"),
+            {"statement": str(STATEMENT_TIMEOUT_MS), "lock": str(LOCK_TIMEOUT_MS), "idle": str(IDLE_TIMEOUT_MS)},
+        )
 
 
 def _due():
