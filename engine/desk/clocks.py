@@ -157,9 +157,13 @@ def held(session: Session, ticket: Ticket) -> dict[str, datetime]:
     """The clocks an open pause holds still, each with the moment it stopped them."""
     if ticket.id is None:
         return {}
-    pause = session.scalars(
+    return _holding(session.scalars(
         select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))
-    ).first()
+    ).first())
+
+
+def _holding(pause: TicketPause | None) -> dict[str, datetime]:
+    """The clocks an open pause holds, each with the moment it stopped them (none for no pause)."""
     return {name: pause.started_at for name in pause.clocks or []} if pause is not None else {}
 
 
@@ -181,8 +185,7 @@ def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor
     # every pause of the ticket in one statement: the finished ones move the clocks, an open one holds them
     ledger = list(session.scalars(select(TicketPause).where(TicketPause.ticket_id == ticket.id))) if ticket.id is not None else []
     finished_pauses = [p for p in ledger if p.ended_at is not None]
-    open_pause = next((p for p in ledger if p.ended_at is None), None)
-    holding = {name: open_pause.started_at for name in open_pause.clocks or []} if open_pause is not None else {}
+    holding = _holding(next((p for p in ledger if p.ended_at is None), None))
     for rule in RULES:
         clock = ticket.clock(rule.name)
         start = rule.start(ticket)
