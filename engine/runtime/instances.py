@@ -573,9 +573,9 @@ def retry(session: Session, instance_id: int, *, user: User) -> ProcessInstance:
     workflow = load(instance)
     fired = run_steps(workflow)
     instance.status = InstanceStatus.RUNNING
-    save(session, instance, workflow, actor=user.username, sla_events=fired)
+    ticket = save(session, instance, workflow, actor=user.username, sla_events=fired)
     audit.record(session, "retry", actor=user.username, instance_id=instance.id,
-                 ticket_id=getattr(_ticket_of(session, instance), "id", None), data={"fired": [f"{n}:{lv}" for n, lv in fired]})
+                 ticket_id=ticket.id if ticket else None, data={"fired": [f"{n}:{lv}" for n, lv in fired]})
     return instance
 
 
