@@ -104,11 +104,17 @@ def _claimed(session: Session, claims: dict[int, tuple]) -> list[ProcessInstance
 
     One whose attempt count is no longer ours was taken over by another worker
     after our lease ran out (we were that slow): left to it.
+
+    The lock waits rather than skips: another worker's ``claim_batch`` can hold one
+    of our leased rows for a moment (its ``SKIP LOCKED`` scan locks a row before it
+    rechecks that the row is due, and keeps the lock until its claim commits).
+    Skipping it left the instance unfired until our lease ran out, a minute late.
+    That worker never waits on us (it skips locked rows), so this cannot deadlock.
     """
     stmt = select(ProcessInstance).where(ProcessInstance.id.in_(claims), ProcessInstance.status == InstanceStatus.RUNNING)
     stmt = stmt.order_by(ProcessInstance.id)
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
+        stmt = stmt.with_for_update()
     found = session.scalars(stmt.execution_options(populate_existing=True))
     return [instance for instance in found if instance.timer_attempts == claims[instance.id][1]]
 
@@ -182,16 +188,21 @@ def run_due(
         claimed, claims = _claim_and_count(session_factory, size)
         if not claimed:
             return handled
-        try:
-            with session_factory() as session, session.begin():
-                limit_statements(session)
-                for instance in _claimed(session, claims):
-                    _fire(session, instance, claims[instance.id][0])
-        except Exception:  # one step failed (a diagram's script can raise anything): the batch rolled back
-            for instance_id, claim in claims.items():  # again, one transaction each, the failing one parked
-                _fire_alone(session_factory, instance_id, claim)
+        fire_batch(session_factory, claims)
         handled += claimed
     return handled
+
+
+def fire_batch(session_factory: Callable[[], Session], claims: dict[int, tuple]) -> None:
+    """Fire a claimed batch in one transaction; if a step fails, each instance alone, the failing one parked."""
+    try:
+        with session_factory() as session, session.begin():
+            limit_statements(session)
+            for instance in _claimed(session, claims):
+                _fire(session, instance, claims[instance.id][0])
+    except Exception:  # one step failed (a diagram's script can raise anything): the batch rolled back
+        for instance_id, claim in claims.items():  # again, one transaction each, the failing one parked
+            _fire_alone(session_factory, instance_id, claim)
 
 
 def _fire_alone(session_factory: Callable[[], Session], instance_id: int, claim: tuple) -> None:

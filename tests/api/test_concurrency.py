@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import time_machine
 from conftest import ON_POSTGRES
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from engine.authoring import versions
@@ -129,6 +129,37 @@ def test_four_workers_fire_a_thousand_timers_each_exactly_once(app):
         fired = _fire_with_workers(app, 4)
     assert sum(fired) == 1000
     assert sum(1 for f in fired if f > 0) >= 2  # the work really was shared
+    _check_each_fired_once(app, ids)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="row locks between workers need PostgreSQL")
+def test_a_claimed_instance_locked_for_a_moment_by_another_worker_still_fires_now(app):
+    """Another worker's SKIP LOCKED claim scan can hold one of our leased rows until its
+    commit; the firing waits for it instead of leaving it to the lease (a minute late)."""
+    with time_machine.travel(T0, tick=False) as clock:
+        ids = _start_many(app, 3)
+        clock.move_to(T0 + timedelta(minutes=2))
+        with app.app_context():
+            factory = sessionmaker(bind=db.engine)
+        claimed, claims = timers._claim_and_count(factory, 50)
+        assert claimed == 3
+        other = factory()  # the other worker, in the middle of its claim
+        other.execute(select(ProcessInstance.id).where(ProcessInstance.id == ids[0]).with_for_update())
+        firing = threading.Thread(target=timers.fire_batch, args=(factory, claims))
+        firing.start()
+        waiting = False
+        with factory() as watcher:
+            for _ in range(10_000):  # until the firing waits on that lock (pg_stat_activity, no sleep)
+                waiting = watcher.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")) > 0
+                watcher.rollback()
+                if waiting or not firing.is_alive():
+                    break
+        other.rollback()  # its claim ends
+        other.close()
+        firing.join()
+    assert waiting
     _check_each_fired_once(app, ids)
 
 
