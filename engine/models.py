@@ -305,6 +305,11 @@ class Ticket(Base):
     clocks: Mapped[list[SlaClock]] = relationship(
         back_populates="ticket", order_by="SlaClock.id", cascade="all, delete-orphan", lazy="selectin"
     )
+    # read once per step by the pause ending, the clocks and the next check (desk.pauses, desk.clocks);
+    # loaded on first use, after the instance lock that every pause change takes
+    pauses: Mapped[list[TicketPause]] = relationship(
+        order_by="(TicketPause.started_at, TicketPause.id)", passive_deletes=True
+    )
 
     def clock(self, name: str) -> SlaClock | None:
         return next((c for c in self.clocks if c.name == name), None)

@@ -155,11 +155,7 @@ def _pause_calendar(calendar: str) -> str:
 
 def held(session: Session, ticket: Ticket) -> dict[str, datetime]:
     """The clocks an open pause holds still, each with the moment it stopped them."""
-    if ticket.id is None:
-        return {}
-    return _holding(session.scalars(
-        select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))
-    ).first())
+    return _holding(next((p for p in ticket.pauses if p.ended_at is None), None))
 
 
 def _holding(pause: TicketPause | None) -> dict[str, datetime]:
@@ -182,8 +178,8 @@ def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor
     applies (a ticket reclassified from P1) keeps its row but is stopped.
     """
     kept = data.get("sla_kept") if isinstance(data.get("sla_kept"), dict) else {}
-    # every pause of the ticket in one statement: the finished ones move the clocks, an open one holds them
-    ledger = list(session.scalars(select(TicketPause).where(TicketPause.ticket_id == ticket.id))) if ticket.id is not None else []
+    # every pause of the ticket (read once per request): the finished ones move the clocks, an open one holds them
+    ledger = ticket.pauses
     finished_pauses = [p for p in ledger if p.ended_at is not None]
     holding = _holding(next((p for p in ledger if p.ended_at is None), None))
     for rule in RULES:

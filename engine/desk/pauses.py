@@ -75,9 +75,8 @@ def set_rule(session: Session, clock: str, stops: bool, *, user: User) -> PauseR
 
 
 def open_pause(session: Session, ticket: Ticket) -> TicketPause | None:
-    return session.scalars(
-        select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))
-    ).first()
+    """The ticket's open pause, from ``ticket.pauses`` (read once per request, after the instance lock)."""
+    return next((p for p in ticket.pauses if p.ended_at is None), None)
 
 
 def ledger(session: Session, ticket: Ticket) -> list[TicketPause]:
@@ -155,7 +154,7 @@ def start(session: Session, ticket: Ticket, workflow, reason: str, *, user: User
         task._set_internal_data(event_value=PARKED)
     pause = TicketPause(ticket_id=ticket.id, step=step, reason=reason, started_at=at, started_by=user.username,
                         clocks=running, paused_minutes={})
-    session.add(pause)
+    ticket.pauses.append(pause)
     session.flush()
     audit.record(session, "pause", actor=user.username, instance_id=ticket.instance_id, ticket_id=ticket.id,
                  bpmn_id=step, name="挂起", data={"reason": reason, "clocks": running})

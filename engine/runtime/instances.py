@@ -20,8 +20,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, contains_eager
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from ..clock import now
 from ..desk import audit, customers, notifications, pauses, roster, tickets
@@ -307,7 +306,7 @@ def receive(session: Session, data: dict, *, actor: str, user: User | None = Non
     session.add(instance)
     session.flush()
     ticket = Ticket(number=number, instance_id=instance.id, type=values.get("type", ""), created_by=actor,
-                    accepted_at=at)
+                    accepted_at=at, clocks=[], pauses=[])  # a new ticket has none: no SELECT to find out
     session.add(ticket)
     session.flush()
     row = HumanTask(
@@ -354,7 +353,11 @@ def _locked_ready_task(session: Session, task_id: int) -> tuple[HumanTask, Proce
     stmt = (
         select(HumanTask)
         .join(HumanTask.instance)
-        .options(contains_eager(HumanTask.instance))  # row.instance holds it: the answer reads its form
+        .options(
+            # row.instance holds it (the answer reads its form), with its version (the engine's spec)
+            contains_eager(HumanTask.instance).joinedload(ProcessInstance.version, innerjoin=True),
+            joinedload(HumanTask.ticket),  # the step's ticket, held for the whole step: no SELECT later
+        )
         .where(HumanTask.id == task_id)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -400,8 +403,8 @@ def _complete(
         raise Conflict("该任务已不在待办状态 / task is no longer ready")
     defs = forms.field_defs(getattr(task.task_spec, "form", None))
     values = forms.validate(session, defs, sandbox.strip_reserved(data or {}))
-    # held here for the whole step: ``save`` finds it in the session, the answer reads its number
-    ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
+    # held for the whole step (read with the lock): ``save`` finds it in the session, the answer reads its number
+    ticket = row.ticket
     if ticket is not None:  # a step done on a paused ticket ends the pause first (issue 10)
         pauses.resume_open(session, ticket, workflow, actor=actor)
     task.data.update(values)
@@ -414,8 +417,6 @@ def _complete(
         row.assignee = actor
     fired = run_steps(workflow)
     save(session, instance, workflow, actor=actor, sla_events=fired, continued_by=(user, row) if user else None)
-    if ticket is not None:
-        set_committed_value(row, "ticket", ticket)  # the answer's ticket number without another SELECT
     audit.record(session, "complete", actor=actor, instance_id=instance.id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     if row.ticket_id is not None and _opens_complaint(defs, values):
