@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -60,11 +60,12 @@ def next_number(session: Session, ticket_type: str, at: datetime | None = None) 
 
 
 def _bump(executor, insert, prefix: str, day: str) -> int:
-    executor.execute(insert(TicketCounter).values(prefix=prefix, day=day, last=0).on_conflict_do_nothing())
+    """The day's next number in one upsert: the first of the day inserts 1, the others add 1."""
     return executor.execute(
-        update(TicketCounter)
-        .where(TicketCounter.prefix == prefix, TicketCounter.day == day)
-        .values(last=TicketCounter.last + 1)
+        insert(TicketCounter)
+        .values(prefix=prefix, day=day, last=1)
+        .on_conflict_do_update(index_elements=[TicketCounter.prefix, TicketCounter.day],
+                               set_={"last": TicketCounter.last + 1})
         .returning(TicketCounter.last)
     ).scalar_one()
 

@@ -121,6 +121,30 @@ def _check_each_fired_once(app, ids: list[int]) -> None:
             assert current_data(read(db.session.get(ProcessInstance, instance_id)))["fired"] == 1
 
 
+def test_tickets_created_at_once_get_one_number_each_in_sequence(app, api):
+    """The day's counter is one upsert (insert 1, or add 1): concurrent first creations of a day neither
+    collide nor skip."""
+    token = api.token("agent1")
+    start = threading.Barrier(8)
+    numbers: list[str] = []
+
+    def create() -> None:
+        client = app.test_client()
+        start.wait()
+        res = client.post("/api/tickets", headers={"Authorization": f"Bearer {token}"},
+                          json={"type": "consultation", "channel": "phone", "title": "并发登记", "description": "同时来电",
+                                "reporter_name": "王工", "organisation": "市人民医院", "phone": "13800000000"})
+        assert res.status_code == 201, res.get_json()
+        numbers.append(res.get_json()["number"])
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 9)), numbers
+
+
 @pytest.mark.skipif(not ON_POSTGRES, reason="FOR UPDATE SKIP LOCKED across workers needs PostgreSQL")
 def test_four_workers_fire_a_thousand_timers_each_exactly_once(app):
     with time_machine.travel(T0, tick=False) as clock:
