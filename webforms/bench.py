@@ -44,6 +44,8 @@ from engine.desk import search, users
 from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
 from engine.runtime import instances, tasks, timers
 
+from .sessions import NONCE
+
 ROOT = Path(__file__).resolve().parent.parent
 DESK = "service_desk"
 
@@ -204,12 +206,14 @@ def _logged_in(app, username: str):
     with app.app_context():
         from .extensions import db
 
-        user_id = users.get_user(db.session, username).id
-        token = users.issue_token(db.session, users.get_user(db.session, username))
+        user = users.get_user(db.session, username)
+        user_id, nonce = user.id, user.session_nonce
+        token = users.issue_token(db.session, user)
         db.session.commit()
-    with client.session_transaction() as sess:
+    with client.session_transaction() as sess:  # as auth.login_user leaves it (the nonce: issue 11)
         sess["_user_id"] = str(user_id)
         sess["_fresh"] = True
+        sess[NONCE] = nonce
     return client, {"Authorization": f"Bearer {token}"}
 
 
