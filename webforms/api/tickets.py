@@ -2,7 +2,7 @@ from flask import g, request
 
 from engine.desk import access, attachments, audit, knowledge, notes, onsite, pauses, search, tickets
 from engine.models import HumanTask, TaskState
-from engine.runtime import handling, instances
+from engine.runtime import handling, instances, tasks
 
 from ..extensions import db
 from . import bp, json_body, token_required
@@ -15,20 +15,33 @@ def pause_json(ticket) -> dict:
     return {"paused": any(p.ended_at is None for p in ledger), "pauses": [pauses.as_json(p) for p in ledger]}
 
 
-def ticket_json(ticket) -> dict:
+def ticket_json(ticket, *, registered: bool = False) -> dict:
+    """A ticket as the API answers it; ``registered``: the ticket was made in this request (``create_ticket``).
+
+    A ticket registered in this transaction has no notes, attachments, on-site
+    records, knowledge-base uses or pauses: only their own requests add them, never
+    the intake step or the steps it runs on (``receive``), and no other transaction
+    sees the ticket before the commit. Its answer reads its open tasks and its
+    history (written by the steps), not the five lists known to be empty.
+    """
     data = TicketDetail(exclude=("open_tasks", "history", "notes", "attachments")).dump(ticket)
-    open_rows = db.session.scalars(
+    open_rows = list(db.session.scalars(
         db.select(HumanTask)
         .where(HumanTask.ticket_id == ticket.id, HumanTask.state == TaskState.READY)
         .order_by(HumanTask.id)
-    )
-    data["open_tasks"] = [task_json(r, number=ticket.number) for r in open_rows]
-    data["notes"] = Note(many=True).dump(notes.of_ticket(db.session, ticket.id))
-    data["attachments"] = AttachmentInfo(many=True).dump(attachments.of_ticket(db.session, ticket.id, kind=None))
-    data["onsite"] = Onsite(many=True).dump(onsite.of_ticket(db.session, ticket.id))
-    data["kb_used"] = [u.article_id for u in knowledge.uses(db.session, ticket_id=ticket.id)]
+    ))
+    forms = tasks.forms_of(db.session, open_rows)  # a new ticket's instance and version are in hand: no statement
+    data["open_tasks"] = [task_json(r, number=ticket.number, form=forms[r.id]) for r in open_rows]
+    if registered:
+        data.update(notes=[], attachments=[], onsite=[], kb_used=[])
+    else:
+        data["notes"] = Note(many=True).dump(notes.of_ticket(db.session, ticket.id))
+        data["attachments"] = AttachmentInfo(many=True).dump(attachments.of_ticket(db.session, ticket.id, kind=None))
+        data["onsite"] = Onsite(many=True).dump(onsite.of_ticket(db.session, ticket.id))
+        data["kb_used"] = [u.article_id for u in knowledge.uses(db.session, ticket_id=ticket.id)]
     data["history"] = HistoryEntry(many=True).dump(audit.history(db.session, ticket_id=ticket.id))
-    data.update(pause_json(ticket))  # issue 10: paused, pauses (the ledger)
+    # issue 10: paused, pauses (the ledger)
+    data.update({"paused": False, "pauses": []} if registered else pause_json(ticket))
     return data
 
 
@@ -37,7 +50,7 @@ def ticket_json(ticket) -> dict:
 def create_ticket():
     """Register a call (the intake fields); completes the intake task."""
     ticket = instances.create_ticket(db.session, json_body(), user=g.user)
-    answer = ticket_json(ticket)  # before the commit: from what is in hand, no re-reads
+    answer = ticket_json(ticket, registered=True)  # before the commit: from what is in hand, no re-reads
     db.session.commit()
     return answer, 201
 
