@@ -307,7 +307,7 @@ def receive(session: Session, data: dict, *, actor: str, user: User | None = Non
     session.add(instance)
     session.flush()
     ticket = Ticket(number=number, instance_id=instance.id, type=values.get("type", ""), created_by=actor,
-                    accepted_at=at)
+                    accepted_at=at, clocks=[])  # a new ticket has no clocks: none read back when the step starts them
     session.add(ticket)
     session.flush()
     row = HumanTask(
