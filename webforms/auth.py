@@ -68,7 +68,7 @@ class LoginForm(FlaskForm):
 @login_manager.user_loader
 def load_user(user_id: str) -> Staff | None:
     """The session's user, unless they are inactive or signed out since (the nonce moved on)."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = users.with_roles(db.session, int(user_id)) if user_id.isdigit() else None
     if user is None or not user.active or session.get(NONCE) != user.session_nonce:
         return None
     return Staff(user)

@@ -223,6 +223,12 @@ def specs_of(version: ProcessVersion):
     return load_spec(version.id, version.content_hash, lambda: version.spec)
 
 
+def specs_by_id(session: Session, version_id: int, content_hash: str):
+    """``specs_of`` for a version known by its id and hash alone: its spec is read only the first time."""
+    return load_spec(version_id, content_hash,
+                     lambda: session.scalar(select(ProcessVersion.spec).where(ProcessVersion.id == version_id)))
+
+
 def retire(session: Session, version: ProcessVersion) -> None:
     """No new instances start on a retired version; running ones carry on."""
     version.status = VersionStatus.RETIRED

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import now
 from ..desk import audit, customers, notifications, pauses, roster, tickets
@@ -324,6 +325,10 @@ def receive(session: Session, data: dict, *, actor: str, user: User | None = Non
     customers.link(session, ticket, {**values, **{k: data[k] for k in customers.LINK_KEYS if k in (data or {})}})
     audit.record(session, "create_ticket", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
+    # the ticket keeps its instance and version: the answer reads its version number and its tasks' forms
+    # off them (the session alone holds them weakly: both read again, the instance's state with it)
+    set_committed_value(instance, "version", version)
+    set_committed_value(ticket, "instance", instance)
     return ticket
 
 

@@ -20,8 +20,8 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import delete, event, func, insert, inspect, or_, select, text, union, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, event, func, insert, inspect, or_, select, text, union, update
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from ..clock import now
 from ..errors import Forbidden, Invalid, NotFound
@@ -410,7 +410,10 @@ def inbox_page(
                 part_order = [TaskCandidate.due_at.asc().nulls_last(), TaskCandidate.task_id]
         return stmt.order_by(*part_order) if ordered else stmt
 
-    if parts == [(None, [])] and key in OPEN_TICKET_SORTS:
+    every = parts == [(None, [])]
+    if (ticket or instance_id) and not (every and key in OPEN_TICKET_SORTS):
+        return _narrowed(session, conditions + ticket_conditions + _visible(user, scope), order, page, per_page)
+    if every and key in OPEN_TICKET_SORTS:
         return _all_by_ticket(session, conditions, ticket_conditions, key, sort.startswith("-"), page, per_page)
     if len(parts) == 1 and parts[0][0] is None:
         stmt = base(HumanTask).where(*parts[0][1])
@@ -425,6 +428,49 @@ def inbox_page(
     if len(rows) < per_page and (rows or page == 1):
         total = (page - 1) * per_page + len(rows)  # a short page is the last one: no count needed
     else:
+        total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    return Page(rows, min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)
+
+
+def _visible(user: User, scope: str) -> list:
+    """``_parts`` as one condition: mine, or nobody holds it and it is offered to one of my roles or to me."""
+    parts = _parts(user, scope)
+    if parts == [(None, [])]:
+        return []
+    held = [and_(*where) for candidate, where in parts if candidate is None]
+    offered = [and_(TaskCandidate.kind == candidate[0], TaskCandidate.code == candidate[1])
+               for candidate, _where in parts if candidate is not None]
+    if offered:  # every offered part of ``_parts`` is "unassigned and a candidate row says so"
+        held.append(and_(HumanTask.assignee.is_(None),
+                         select(TaskCandidate.task_id).where(TaskCandidate.task_id == HumanTask.id, or_(*offered))
+                         .exists()))
+    return [or_(*held)]
+
+
+def _narrowed(session: Session, conditions: list, order: list, page: int, per_page: int) -> Page:
+    """A list narrowed to one ticket or instance (the scripts stepping through a ticket): one plain statement.
+
+    Its few tasks need none of the index walks of ``inbox_page``'s parts: who sees
+    them is one condition (``_visible``). Each row comes with its ticket's number and
+    its instance's version in the same statement (``row.ticket``, ``row.instance.version``,
+    those columns alone), which is what such a list answers with: the number and the form.
+    """
+    stmt = (
+        select(HumanTask)
+        .outerjoin(Ticket, Ticket.id == HumanTask.ticket_id)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+        .where(*conditions)
+        .options(contains_eager(HumanTask.ticket).load_only(Ticket.number).lazyload(Ticket.clocks),
+                 contains_eager(HumanTask.instance).load_only(ProcessInstance.version_id)
+                 .contains_eager(ProcessInstance.version).load_only(ProcessVersion.content_hash))
+    )
+    rows = list(session.scalars(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
+    if len(rows) < per_page and (rows or page == 1):
+        total = (page - 1) * per_page + len(rows)
+    else:
+        counted = (select(HumanTask.id).outerjoin(Ticket, Ticket.id == HumanTask.ticket_id).where(*conditions)
+                   .limit(COUNT_CAP + 1))
         total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     return Page(rows, min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)
 
@@ -484,32 +530,56 @@ def spec_of(task: HumanTask):
 
 
 def forms_of(session: Session, rows: list[HumanTask]) -> dict[int, list]:
-    """Each row's form fields by row id, in two small queries for any number of rows.
+    """Each row's form fields by row id, in at most one small query for any number of rows.
 
     A form depends only on (version, process, step), so it is built once per such
-    step from the cached spec; the instances' stored states are never loaded.
+    step from the cached spec; the instances' stored states are never loaded. The
+    version of an instance the session already holds with it (the write path's, a
+    new ticket's, a narrowed list's rows) is taken from there; the others' are read
+    in one statement, their id and hash only.
     """
     from . import definitions, forms
 
-    instance_ids = {r.instance_id for r in rows}
-    if not instance_ids:
-        return {}
-    version_of = dict(
-        session.execute(select(ProcessInstance.id, ProcessInstance.version_id).where(ProcessInstance.id.in_(instance_ids)))
-        .all()
-    )
-    versions = {v.id: v for v in session.scalars(select(ProcessVersion).where(ProcessVersion.id.in_(set(version_of.values()))))}
+    version_of = {}  # instance id -> (version id, content hash)
+    for row in rows:
+        if row.instance_id not in version_of:
+            held = _held_version(session, row.instance_id)
+            if held is not None:
+                version_of[row.instance_id] = held
+    missing = {r.instance_id for r in rows} - version_of.keys()
+    if missing:
+        stmt = (select(ProcessInstance.id, ProcessVersion.id, ProcessVersion.content_hash)
+                .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+                .where(ProcessInstance.id.in_(missing)))
+        version_of.update((iid, (vid, digest)) for iid, vid, digest in session.execute(stmt))
     built: dict[tuple, list] = {}
     result = {}
     for row in rows:
-        key = (version_of[row.instance_id], row.process_id, row.bpmn_id)
+        key = (*version_of[row.instance_id], row.process_id, row.bpmn_id)
         if key not in built:
-            spec, subprocess_specs = definitions.specs_of(versions[key[0]])
+            spec, subprocess_specs = definitions.specs_by_id(session, key[0], key[1])
             process = spec if spec.name == row.process_id else subprocess_specs.get(row.process_id)
             task_spec = process.task_specs.get(row.bpmn_id) if process is not None else None
             built[key] = forms.field_defs(getattr(task_spec, "form", None))
         result[row.id] = built[key]
     return result
+
+
+def _held_version(session: Session, instance_id: int) -> tuple[int, str] | None:
+    """(version id, content hash) of an instance the session holds loaded, with its version; else None.
+
+    Only loaded attributes are read (``__dict__``): an expired object would read itself again.
+    """
+    instance = session.identity_map.get(session.identity_key(ProcessInstance, instance_id))
+    version_id = instance.__dict__.get("version_id") if instance is not None else None
+    if version_id is None:
+        return None
+    version = instance.__dict__.get("version")
+    if version is None:
+        version = session.identity_map.get(session.identity_key(ProcessVersion, version_id))
+    if version is None or version.__dict__.get("id") != version_id or "content_hash" not in version.__dict__:
+        return None
+    return version_id, version.content_hash
 
 
 def form_of(task: HumanTask) -> list:

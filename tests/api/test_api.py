@@ -70,3 +70,20 @@ def test_openapi_document(client):
     assert spec["openapi"].startswith("3.")
     assert "/api/tasks/{task_id}/complete" in spec["paths"]
     assert "TicketDetail" in spec["components"]["schemas"]
+
+
+def test_a_new_tickets_answer_is_what_reading_it_gives(api):
+    """POST /api/tickets answers from what the request holds (issue 12: no empty lists read back, no
+    instance or version read again); the JSON is the same as reading the ticket right after."""
+    first = api.new_ticket()
+    registered = [
+        first,
+        api.new_ticket(organisation=first["organisation"], type="request"),  # a known organisation, contact, device
+        api.new_ticket(type="complaint", complaint_about=first["number"]),
+        api.new_ticket(reporter_name="", phone=""),  # an incomplete record: not qualified, the missing fields listed
+        api.new_ticket("admin1"),  # nobody keeps the next step: it waits for the group
+        api.new_ticket("lead1", type="consultation"),
+    ]
+    for answer in registered:
+        assert answer["open_tasks"] and answer["history"]
+        assert answer == api.ticket(answer["number"], "admin1")

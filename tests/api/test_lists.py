@@ -190,3 +190,23 @@ def test_the_leads_list_of_all_tasks_sorts_by_ticket_columns_in_sql(api, app):
         from engine.models import Ticket
 
         assert db.session.scalars(select(Ticket.sla_due_at).where(Ticket.number == a)).one() is not None
+
+
+def test_a_list_narrowed_to_one_ticket_holds_what_the_whole_list_holds_of_it(api):
+    """``ticket=`` lists are one plain statement (issue 12), the whole list the union of index walks:
+    for every reader, scope and sort they hold the same tasks of that ticket, in the same order."""
+    group = api.new_ticket("admin1")["number"]  # classify waits for the agents
+    kept = api.new_ticket()["number"]  # agent1 keeps the classification
+    dispatched = api.new_ticket("admin1")["number"]
+    api.dispatch(dispatched)  # eng1 holds the engineer's step
+    pm = api.new_ticket("admin1")["number"]
+    api.complete("agent1", pm, "classify", category="network", impact="medium", urgency="medium")
+    api.complete("agent1", pm, "online_fix", outcome="dispatch", solution="远程排查无果")  # pm_infra's to assign
+    for username in ("agent1", "pm1", "pm2", "eng1", "lead1", "admin1"):
+        for scope in ("mine", "group", "all"):
+            for sort in ("due", "-due", "task", "priority", "-ticket", "assignee"):
+                query = f"/api/tasks?scope={scope}&sort={sort}&include=form"
+                whole = api.get(username, f"{query}&per_page=200").get_json()["items"]
+                for number in (group, kept, dispatched, pm):
+                    narrowed = api.get(username, f"{query}&ticket={number}").get_json()["items"]
+                    assert narrowed == [t for t in whole if t["ticket"] == number], (username, scope, sort, number)

@@ -57,6 +57,15 @@ def _int_arg(name: str, default: int) -> int:
     return value
 
 
+def _numbers(rows) -> dict[int, str]:
+    """The rows' ticket numbers by ticket id: those read with the page (a narrowed list's), the others in one query."""
+    numbers = {r.ticket_id: r.ticket.number for r in rows if r.ticket_id and r.__dict__.get("ticket") is not None}
+    ids = {r.ticket_id for r in rows if r.ticket_id} - numbers.keys()
+    if ids:
+        numbers.update(db.session.execute(db.select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all())
+    return numbers
+
+
 @bp.get("/tasks")
 @token_required()
 def list_tasks():
@@ -72,8 +81,7 @@ def list_tasks():
         sort=args.get("sort", "due"), page=_int_arg("page", 1), per_page=_int_arg("per_page", tasks.PAGE_SIZE),
     )  # fmt: skip
     rows = result.rows
-    ids = {r.ticket_id for r in rows if r.ticket_id}
-    numbers = dict(db.session.execute(db.select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all()) if ids else {}
+    numbers = _numbers(rows)
     with_form = args.get("include") == "form" or bool(number or instance_id)
     forms = tasks.forms_of(db.session, rows) if with_form else {}
     return {

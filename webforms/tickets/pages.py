@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from engine.clock import now
 from engine.desk import access, accounts, attachments, audit, customers, notes, onsite, search, tickets
@@ -125,12 +126,14 @@ def role_names(codes: list[str]) -> str:
 
 
 def people() -> dict[str, str]:
-    return {u.username: u.display_name or u.username for u in db.session.scalars(db.select(User))}
+    """Everyone's shown name by username (the names alone: reading users would read their roles too)."""
+    return {name: shown or name for name, shown in db.session.execute(db.select(User.username, User.display_name))}
 
 
 def staff_people() -> dict[str, str]:
-    """Who a task may be handed to: active staff, never a portal customer's account."""
-    return {u.username: u.display_name or u.username for u in db.session.scalars(db.select(User).where(User.active))
+    """Who a task may be handed to: active staff, never a portal customer's account (one statement, roles joined)."""
+    active = db.session.scalars(db.select(User).where(User.active).options(joinedload(User.roles))).unique()
+    return {u.username: u.display_name or u.username for u in active
             if u.role_codes and not accounts.is_customer_only(u)}
 
 
