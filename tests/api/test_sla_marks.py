@@ -93,9 +93,11 @@ def test_a_warning_and_a_breach_are_marked_in_sql_and_the_workflow_is_untouched(
 def test_in_sql_or_the_full_step_the_ticket_ends_the_same(app, api, monkeypatch):
     """Two identical tickets through the same hours; one woken in SQL, the other by the full step."""
     full_step: set[int] = set()
-    wake = sla_marks.wake
+    wake, wake_batch = sla_marks.wake, sla_marks.wake_batch
     monkeypatch.setattr(sla_marks, "wake", lambda session, instance, **kw: (
         False if instance.id in full_step else wake(session, instance, **kw)))
+    monkeypatch.setattr(sla_marks, "wake_batch", lambda session, due, **kw: (
+        wake_batch(session, [i for i in due if i.id not in full_step], **kw)))
     with time_machine.travel(T0, tick=False) as clock:
         in_sql, by_engine = emergency(api), emergency(api)
         with app.app_context():
