@@ -189,25 +189,25 @@ def wake_batch(session: Session, due: list[ProcessInstance], *, actor: str = ACT
     tickets = {t.instance_id: t for t in session.scalars(select(Ticket).where(Ticket.instance_id.in_(candidates)))}
     if not tickets:
         return set()
-    ticket_ids = [t.id for t in tickets.values()]
     pauses: dict[int, TicketPause] = {}
-    for pause in session.scalars(select(TicketPause).where(TicketPause.ticket_id.in_(ticket_ids),
+    for pause in session.scalars(select(TicketPause).where(TicketPause.ticket_id.in_([t.id for t in tickets.values()]),
                                                           TicketPause.ended_at.is_(None)).order_by(TicketPause.id)):
         pauses.setdefault(pause.ticket_id, pause)
+    held = {instance_id: clocks._holding(pauses.get(t.id)) for instance_id, t in tickets.items()}
+    tickets = {i: t for i, t in tickets.items() if not _raises(t, held[i], at)}
+    if not tickets:
+        return set()
     ready: dict[int, list[HumanTask]] = {}
     for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(list(tickets)),
                                                        HumanTask.state == TaskState.READY).order_by(HumanTask.id)):
         ready.setdefault(task.instance_id, []).append(task)
     lookups = notifications.Lookups(session)
-    lookups.preload(ticket_ids)
-    woken = set()
+    lookups.preload([t.id for t in tickets.values()])
     with session.no_autoflush:  # the batch's rows are written together, at the commit
         for instance_id, ticket in tickets.items():
-            held = clocks._holding(pauses.get(ticket.id))
-            if _wake_one(session, candidates[instance_id], ticket, held, ready.get(instance_id, []),
-                         lookups=lookups, at=at, actor=actor):
-                woken.add(instance_id)
-    return woken
+            _wake_one(session, candidates[instance_id], ticket, held[instance_id], ready.get(instance_id, []),
+                      lookups=lookups, at=at, actor=actor)
+    return set(tickets)
 
 
 def _may_wake(instance: ProcessInstance, at: datetime) -> bool:
@@ -220,14 +220,21 @@ def _may_wake(instance: ProcessInstance, at: datetime) -> bool:
     )
 
 
+def _running(ticket: Ticket) -> list[tuple]:
+    return [(c, clocks.BY_NAME[c.name]) for c in ticket.clocks
+            if c.name in clocks.BY_NAME and c.stopped_at is None and c.due_at is not None]
+
+
+def _raises(ticket: Ticket, held: dict[str, datetime], at: datetime) -> bool:
+    """A running clock breaches now and may raise the priority (故障升级, or not known): the full step does that."""
+    return any(not clock.breached and rule.late(held.get(clock.name) or at, clock.due_at)
+               and clock.raises_on_breach is not False for clock, rule in _running(ticket))
+
+
 def _wake_one(session: Session, instance: ProcessInstance, ticket: Ticket, held: dict[str, datetime],
-              ready: list[HumanTask], *, lookups: notifications.Lookups, at: datetime, actor: str) -> bool:
+              ready: list[HumanTask], *, lookups: notifications.Lookups, at: datetime, actor: str) -> None:
     """One instance of :func:`wake_batch`: judge the running clocks, send what they crossed, the next wake."""
-    running = [(c, clocks.BY_NAME[c.name]) for c in ticket.clocks
-               if c.name in clocks.BY_NAME and c.stopped_at is None and c.due_at is not None]
-    for clock, rule in running:
-        if not clock.breached and rule.late(held.get(clock.name) or at, clock.due_at) and clock.raises_on_breach is not False:
-            return False  # 故障升级 (or not known): the full step raises the priority
+    running = _running(ticket)
     before = notifications.snapshot(ticket)
     for clock, rule in running:
         clocks.judge(session, ticket, clock, rule, at=held.get(clock.name) or at, actor=actor)
@@ -237,4 +244,3 @@ def _wake_one(session: Session, instance: ProcessInstance, ticket: Ticket, held:
     instance.next_timer_at = clocks.earliest(instance.flow_timer_at, clocks.next_check(ticket, held))
     audit.record(session, "timer", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
                  data={"fired": [f"{name}:{level}" for name, level in fired], "in_sql": True})
-    return True
