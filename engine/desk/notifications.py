@@ -152,7 +152,8 @@ class Lookups:
     def preference(self, username: str, kind: str) -> dict[str, bool]:
         """{in_app, email} for one user and kind; no row = both on."""
         if self._preferences is None:
-            rows = self.session.scalars(select(NotificationPreference).where(NotificationPreference.kind.in_(STAFF_KINDS)))
+            rows = self.session.scalars(
+                select(NotificationPreference).where(NotificationPreference.kind.in_(STAFF_KINDS)))
             self._preferences = {(r.username, r.kind): r for r in rows}
         row = self._preferences.get((username, kind))
         return {"in_app": row.in_app, "email": row.email} if row is not None else {"in_app": True, "email": True}
@@ -175,12 +176,14 @@ class Lookups:
         for i in ids:
             self._sent[i], self._pm_steps[i] = set(), []
         for ticket_id, clock, level in self.session.execute(
-            select(SlaEscalation.ticket_id, SlaEscalation.clock, SlaEscalation.level).where(SlaEscalation.ticket_id.in_(ids))
+            select(SlaEscalation.ticket_id, SlaEscalation.clock, SlaEscalation.level)
+            .where(SlaEscalation.ticket_id.in_(ids))
         ):
             self._sent[ticket_id].add((clock, level))
         for ticket_id, done_by in self.session.execute(
             select(HumanTask.ticket_id, HumanTask.completed_by)
-            .where(HumanTask.ticket_id.in_(ids), HumanTask.bpmn_id == "pm_assign", HumanTask.state == TaskState.COMPLETED)
+            .where(HumanTask.ticket_id.in_(ids), HumanTask.bpmn_id == "pm_assign",
+                   HumanTask.state == TaskState.COMPLETED)
             .order_by(HumanTask.ticket_id, HumanTask.completed_at.desc())
         ):
             self._pm_steps[ticket_id].append(done_by)
