@@ -7,7 +7,7 @@ and owns the transaction; the CLI and the timer worker do the same with a plain
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -95,8 +95,6 @@ def max_length(column) -> int | None:
 
 def value_problem(column, value) -> str | None:
     """Why the database would refuse ``value`` for ``column`` (a 500 on PostgreSQL, silent on SQLite), or None."""
-    from sqlalchemy import Integer, String
-
     if value is None:
         return None
     if isinstance(column.type, String):
@@ -114,6 +112,18 @@ def value_problem(column, value) -> str | None:
     return None
 
 
+_CHECKED: dict = {}  # mapper → its (key, column) pairs that value_problem can refuse (text and integers)
+
+
+def _checked_columns(mapper) -> list:
+    """Found once per mapper: a burst of timer wakes flushes thousands of rows, most columns dates and ids."""
+    found = _CHECKED.get(mapper)
+    if found is None:
+        found = _CHECKED[mapper] = [(attr.key, attr.columns[0]) for attr in mapper.column_attrs
+                                    if isinstance(attr.columns[0].type, (String, Integer))]
+    return found
+
+
 def check_values(session, _flush_context, _instances) -> None:
     """Refuse, before anything is written, a value its column cannot hold: 422 naming the field.
 
@@ -129,14 +139,15 @@ def check_values(session, _flush_context, _instances) -> None:
     fields: dict[str, list[str]] = {}
     for obj in list(session.new) + list(session.dirty):
         state = inspect(obj)
-        for attr in state.mapper.column_attrs:
-            if attr.key not in state.dict:
+        values, pending = state.dict, state.pending
+        for key, column in _checked_columns(state.mapper):
+            if key not in values:
                 continue  # not loaded (deferred) and not set: nothing to check
-            if not state.pending and not state.attrs[attr.key].history.has_changes():
+            if not pending and not state.attrs[key].history.has_changes():
                 continue
-            problem = value_problem(attr.columns[0], state.dict[attr.key])
+            problem = value_problem(column, values[key])
             if problem:
-                fields[attr.key] = [problem]
+                fields[key] = [problem]
     if fields:
         names = ", ".join(sorted(fields))
         chinese, _, english = next(iter(fields.values()))[0].partition(" / ")

@@ -485,6 +485,7 @@ def _timer_worker(url: str, ready, go, stop, in_sql: bool = True) -> None:
         from engine.runtime import sla_marks
 
         sla_marks.wake = lambda *args, **kwargs: False
+        sla_marks.wake_batch = lambda *args, **kwargs: set()
     engine = create_engine(url, pool_size=2)
     engine_db.configure(engine)
     ready.release()

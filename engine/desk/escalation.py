@@ -7,70 +7,68 @@ holder → lead → the desk manager, or, for a ticket already dispatched to the
 back line, the project's PM (who assigned the engineer).
 
 Each level fires exactly once per clock per ticket: the ``sla_escalation`` row
-with its unique (ticket, clock, level) key is written first, and a level that
-already has a row sends nothing again — whether the timer, a late stop or a
-re-planned clock notices it.
+with its unique (ticket, clock, level) key is written in the same transaction as
+its messages, and a level that already has a row sends nothing again — whether
+the timer, a late stop or a re-planned clock notices it. Who is who (users, roles,
+the PM's step, the rows already sent) comes from ``notifications.Lookups``, read
+once per step or batch of timer wakes.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import now
-from ..models import HumanTask, SlaClock, SlaEscalation, TaskState, Ticket
+from ..models import SlaClock, SlaEscalation, Ticket
 from . import notifications
-from .users import users_with_role
 
 MANAGER_ROLE = "manager"
 
 
-def project_pm(session: Session, ticket: Ticket) -> list[str]:
+def project_pm(session: Session, ticket: Ticket, *, lookups: notifications.Lookups | None = None) -> list[str]:
     """The PM who dispatched the ticket (completed its pm_assign step), else its project's PM group."""
-    done_by = session.scalar(
-        select(HumanTask.completed_by)
-        .where(HumanTask.ticket_id == ticket.id, HumanTask.bpmn_id == "pm_assign",
-               HumanTask.state == TaskState.COMPLETED)
-        .order_by(HumanTask.completed_at.desc())
-        .limit(1)
-    )
+    lookups = lookups or notifications.Lookups(session)
+    done_by = next(iter(lookups.pm_steps(ticket.id)), None)
     if done_by:
         return [done_by]
-    return [u.username for u in users_with_role(session, ticket.pm_group or "pm")]
+    return [u.username for u in lookups.with_role(ticket.pm_group or "pm")]
 
 
-def dispatched(session: Session, ticket: Ticket) -> bool:
+def dispatched(session: Session, ticket: Ticket, *, lookups: notifications.Lookups | None = None) -> bool:
     """Handed to the back line: an engineer named, or a PM has assigned it."""
-    return bool(ticket.engineer or ticket.handoff_at) or bool(
-        session.scalar(select(HumanTask.id).where(HumanTask.ticket_id == ticket.id, HumanTask.bpmn_id == "pm_assign",
-                                                  HumanTask.state == TaskState.COMPLETED).limit(1))
-    )
+    lookups = lookups or notifications.Lookups(session)
+    return bool(ticket.engineer or ticket.handoff_at) or bool(lookups.pm_steps(ticket.id))
 
 
-def chain(session: Session, ticket: Ticket, level: str, holders: list[str]) -> list[str]:
+def chain(session: Session, ticket: Ticket, level: str, holders: list[str], *,
+          lookups: notifications.Lookups | None = None) -> list[str]:
     """The usernames a level reaches, in order up the chain, each once."""
-    people = list(holders) + [u.username for u in users_with_role(session, "lead")]
+    lookups = lookups or notifications.Lookups(session)
+    people = list(holders) + [u.username for u in lookups.with_role("lead")]
     if level == "breach":
-        if dispatched(session, ticket):
-            people += project_pm(session, ticket)
+        if dispatched(session, ticket, lookups=lookups):
+            people += project_pm(session, ticket, lookups=lookups)
         else:
-            people += [u.username for u in users_with_role(session, MANAGER_ROLE)]
+            people += [u.username for u in lookups.with_role(MANAGER_ROLE)]
     return list(dict.fromkeys(people))
 
 
-def escalate(session: Session, ticket: Ticket, clock: SlaClock, kind: str, holders: list[str]) -> SlaEscalation | None:
-    """Send one level of one clock up the chain, unless it was sent already (then None)."""
+def escalate(session: Session, ticket: Ticket, clock: SlaClock, kind: str, holders: list[str], *,
+             lookups: notifications.Lookups | None = None) -> SlaEscalation | None:
+    """Send one level of one clock up the chain, unless it was sent already (then None).
+
+    The row is written with the step's other rows (one insert for a batch of wakes);
+    its unique key still refuses a second one should two transactions race, and the
+    loser rolls back with its messages.
+    """
+    lookups = lookups or notifications.Lookups(session)
     level = "breach" if kind == "sla_breach" else "warning"
-    done = session.scalar(
-        select(SlaEscalation.id).where(SlaEscalation.ticket_id == ticket.id, SlaEscalation.clock == clock.name,
-                                       SlaEscalation.level == level)
-    )
-    if done is not None:
+    if lookups.escalated(ticket.id, clock.name, level):
         return None
-    recipients = chain(session, ticket, level, holders)
+    recipients = chain(session, ticket, level, holders, lookups=lookups)
     row = SlaEscalation(ticket_id=ticket.id, clock=clock.name, level=level, at=now(), recipients=recipients)
     session.add(row)
-    session.flush()
+    lookups.mark_escalated(ticket.id, clock.name, level)
     context = {
         **notifications.ticket_context(ticket),
         "sla": notifications.SLA_NAMES.get(clock.name, clock.name),
@@ -78,5 +76,5 @@ def escalate(session: Session, ticket: Ticket, clock: SlaClock, kind: str, holde
         "holder": "、".join(holders) or "-",
     }
     for username in recipients:
-        notifications.notify_staff(session, username, kind, context, ticket=ticket)
+        notifications.notify_staff(session, username, kind, context, ticket=ticket, lookups=lookups)
     return row

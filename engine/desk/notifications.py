@@ -19,6 +19,11 @@ they want the bell and/or mail (``NotificationPreference``; no row = both).
 ``snapshot`` + ``after_step`` are called by the write path around the ticket
 projection: they turn what changed (assignee, status, priority, stage, SLA
 warnings and breaches) into messages.
+
+What sending reads — the users and their roles, preferences, templates, the
+escalations already sent — is loaded once per step, or once per batch of timer
+wakes (``Lookups``), never kept longer: an admin's change applies to the next
+step or batch, whichever process runs it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from ..clock import now
 from ..errors import Invalid
 from ..models import (
     HumanTask,
+    SlaEscalation,
     MailTemplate,
     Notification,
     NotificationPreference,
@@ -45,7 +51,6 @@ from ..models import (
     User,
 )
 from .tickets import LOCAL_TZ, SLA_NAMES, TYPE_NAMES
-from .users import by_username, users_with_role
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +109,98 @@ ESCALATION_STAGES = {"tech_support": "已转技术支持", "vendor_result": "已
 PRIORITY_ORDER = ("P4", "P3", "P2", "P1")
 
 _templates = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+_compiled: dict[str, object] = {}  # template text → compiled template; an edited text is a new key
+_COMPILED_MAX = 256
+
+
+# --- what sending reads, loaded once per step or batch ---------------------------------------
+
+
+class Lookups:
+    """Users (with their roles), preferences, templates and sent escalations, each read once.
+
+    One lives for one step (``after_step`` makes it) or one batch of timer wakes
+    (``runtime.sla_marks``, which ``preload``s the batch's tickets), inside one
+    transaction, and is then dropped: nothing here outlives the transaction, so
+    an admin's change is seen by the next one. A batch of 50 wakes reads each
+    table once instead of once per recipient.
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._users: dict[str, User | None] = {}
+        self._active: list[User] | None = None  # every active user, by username
+        self._preferences: dict[tuple[str, str], NotificationPreference] | None = None
+        self._templates: dict[str, MailTemplate] | None = None
+        self._sent: dict[int, set[tuple[str, str]]] = {}  # ticket id → (clock, level) escalated
+        self._pm_steps: dict[int, list[str | None]] = {}  # ticket id → who completed pm_assign, latest first
+
+    def user(self, username: str) -> User | None:
+        if username not in self._users:
+            if self._active is not None:
+                return None  # every active user is loaded: this one is inactive or unknown
+            self._users[username] = self.session.scalars(select(User).where(User.username == username)).first()
+        return self._users[username]
+
+    def with_role(self, role: str) -> list[User]:
+        """Active users holding ``role``, by username (``users.users_with_role``)."""
+        if self._active is None:
+            self._active = list(self.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)))
+            self._users.update((u.username, u) for u in self._active)
+        return [u for u in self._active if u.has_role(role)]
+
+    def preference(self, username: str, kind: str) -> dict[str, bool]:
+        """{in_app, email} for one user and kind; no row = both on."""
+        if self._preferences is None:
+            rows = self.session.scalars(
+                select(NotificationPreference).where(NotificationPreference.kind.in_(STAFF_KINDS)))
+            self._preferences = {(r.username, r.kind): r for r in rows}
+        row = self._preferences.get((username, kind))
+        return {"in_app": row.in_app, "email": row.email} if row is not None else {"in_app": True, "email": True}
+
+    def template(self, kind: str) -> tuple[str, str, bool]:
+        """(subject, body, edited) for a kind: the admin's row, else the built-in text."""
+        if self._templates is None:
+            self._templates = {r.kind: r for r in self.session.scalars(select(MailTemplate))}
+        row = self._templates.get(kind)
+        if row is not None:
+            return row.subject, row.body, True
+        subject, body = DEFAULT_TEMPLATES[kind]
+        return subject, body, False
+
+    def preload(self, ticket_ids: list[int]) -> None:
+        """For a batch: the escalations sent and the PM steps of all these tickets, two statements."""
+        ids = [i for i in ticket_ids if i not in self._sent]
+        if not ids:
+            return
+        for i in ids:
+            self._sent[i], self._pm_steps[i] = set(), []
+        for ticket_id, clock, level in self.session.execute(
+            select(SlaEscalation.ticket_id, SlaEscalation.clock, SlaEscalation.level)
+            .where(SlaEscalation.ticket_id.in_(ids))
+        ):
+            self._sent[ticket_id].add((clock, level))
+        for ticket_id, done_by in self.session.execute(
+            select(HumanTask.ticket_id, HumanTask.completed_by)
+            .where(HumanTask.ticket_id.in_(ids), HumanTask.bpmn_id == "pm_assign",
+                   HumanTask.state == TaskState.COMPLETED)
+            .order_by(HumanTask.ticket_id, HumanTask.completed_at.desc())
+        ):
+            self._pm_steps[ticket_id].append(done_by)
+
+    def escalated(self, ticket_id: int, clock: str, level: str) -> bool:
+        """Whether this level of this clock was sent already (``escalation``: once per ticket, clock, level)."""
+        self.preload([ticket_id])
+        return (clock, level) in self._sent[ticket_id]
+
+    def mark_escalated(self, ticket_id: int, clock: str, level: str) -> None:
+        self.preload([ticket_id])
+        self._sent[ticket_id].add((clock, level))
+
+    def pm_steps(self, ticket_id: int) -> list[str | None]:
+        """Who completed the ticket's pm_assign steps, the latest first (none: not dispatched by a PM)."""
+        self.preload([ticket_id])
+        return self._pm_steps[ticket_id]
 
 
 # --- templates ----------------------------------------------------------------------------
@@ -118,9 +215,9 @@ def template(session: Session, kind: str) -> tuple[str, str, bool]:
     return subject, body, False
 
 
-def render(session: Session, kind: str, context: dict) -> tuple[str, str]:
+def render(session: Session, kind: str, context: dict, *, lookups: Lookups | None = None) -> tuple[str, str]:
     """The subject (one line) and body of a message; a broken edited template falls back to the built-in one."""
-    subject, body, edited = template(session, kind)
+    subject, body, edited = lookups.template(kind) if lookups is not None else template(session, kind)
     try:
         return render_text(subject, body, context)
     except TemplateError as exc:
@@ -131,8 +228,18 @@ def render(session: Session, kind: str, context: dict) -> tuple[str, str]:
 
 
 def render_text(subject: str, body: str, context: dict) -> tuple[str, str]:
-    line = _templates.from_string(subject).render(context)
-    return " ".join(line.split())[:300], _templates.from_string(body).render(context)
+    line = _compile(subject).render(context)
+    return " ".join(line.split())[:300], _compile(body).render(context)
+
+
+def _compile(text: str):
+    """A template compiled once per text (compiling costs more than rendering; a burst renders the same few)."""
+    found = _compiled.get(text)
+    if found is None:
+        if len(_compiled) >= _COMPILED_MAX:
+            _compiled.clear()
+        found = _compiled[text] = _templates.from_string(text)
+    return found
 
 
 def sample_context() -> dict:
@@ -238,16 +345,18 @@ def ticket_context(ticket: Ticket) -> dict:
     }  # fmt: skip
 
 
-def notify_staff(session: Session, username: str, kind: str, context: dict, *, ticket: Ticket | None = None) -> None:
+def notify_staff(session: Session, username: str, kind: str, context: dict, *, ticket: Ticket | None = None,
+                 lookups: Lookups | None = None) -> None:
     """The bell and/or a mail for one staff member, as they chose for this kind."""
-    user = by_username(session, username)
+    lookups = lookups or Lookups(session)
+    user = lookups.user(username)
     if user is None or not user.active:
         return
-    choice = preferences(session, username).get(kind, {"in_app": True, "email": True})
+    choice = lookups.preference(username, kind)
     if not (choice["in_app"] or choice["email"]):
         return
     context = {"name": user.display_name or user.username, **context}
-    subject, body = render(session, kind, context)
+    subject, body = render(session, kind, context, lookups=lookups)
     ticket_id = ticket.id if ticket is not None else None
     if choice["in_app"]:
         session.add(Notification(username=username, ticket_id=ticket_id, kind=kind, message=subject, created_at=now()))
@@ -279,19 +388,22 @@ def snapshot(ticket: Ticket) -> dict:
 
 
 def after_step(session: Session, ticket: Ticket, before: dict, *, ready_tasks: list[HumanTask],
-               since: datetime, actor: str | None = None) -> None:
+               since: datetime, actor: str | None = None, lookups: Lookups | None = None) -> None:
     """Messages for what the step changed: acceptance, assignment, escalation, resolution, closure, SLAs.
 
     A task is announced to its assignee when it was created by this step (``created_at >= since``),
     except to the person who did the step and keeps the next one (they are looking at it).
+    ``lookups``: a batch's (``runtime.sla_marks``); else one for this step.
     """
+    lookups = lookups or Lookups(session)
     stage = set(filter(None, (ticket.stage or "").split(",")))
     context = ticket_context(ticket)
     if before["new"] and stage:
         notify_customer(session, ticket, "customer_accepted")
     for task in ready_tasks:
         if task.assignee and task.assignee != actor and task.created_at >= since:
-            notify_staff(session, task.assignee, "assigned", {**context, "task": task.name}, ticket=ticket)
+            notify_staff(session, task.assignee, "assigned", {**context, "task": task.name}, ticket=ticket,
+                         lookups=lookups)
     if _raised(before["priority"], ticket.priority):
         notify_customer(session, ticket, "customer_escalated", {"reason": f"优先级由 {before['priority']} 提升为 {ticket.priority}"})
     for bpmn_id in sorted(stage - before["stage"]):
@@ -305,16 +417,17 @@ def after_step(session: Session, ticket: Ticket, before: dict, *, ready_tasks: l
     for clock in ticket.clocks:
         was_warned, was_breached = before["clocks"].get(clock.name, (False, False))
         if clock.warned_at is not None and not was_warned:
-            _sla_message(session, ticket, clock, "sla_warning", ready_tasks)
+            _sla_message(session, ticket, clock, "sla_warning", ready_tasks, lookups)
         if clock.breached and not was_breached:
-            _sla_message(session, ticket, clock, "sla_breach", ready_tasks)
+            _sla_message(session, ticket, clock, "sla_breach", ready_tasks, lookups)
 
 
 def _raised(before: str, after: str) -> bool:
     return before in PRIORITY_ORDER and after in PRIORITY_ORDER and PRIORITY_ORDER.index(after) > PRIORITY_ORDER.index(before)
 
 
-def holders(session: Session, ticket: Ticket, ready_tasks: list[HumanTask] | None = None) -> list[str]:
+def holders(session: Session, ticket: Ticket, ready_tasks: list[HumanTask] | None = None, *,
+            lookups: Lookups | None = None) -> list[str]:
     """Who holds the ticket now: the assignee of its open tasks, else everyone in those tasks' groups."""
     if ready_tasks is None:
         ready_tasks = list(session.scalars(
@@ -324,14 +437,17 @@ def holders(session: Session, ticket: Ticket, ready_tasks: list[HumanTask] | Non
     if named:
         return named
     groups = sorted({role for t in ready_tasks for role in (t.roles or [])})
-    return sorted({u.username for role in groups for u in users_with_role(session, role)})
+    lookups = lookups or Lookups(session)
+    return sorted({u.username for role in groups for u in lookups.with_role(role)})
 
 
-def _sla_message(session: Session, ticket: Ticket, clock, kind: str, ready_tasks: list[HumanTask]) -> None:
+def _sla_message(session: Session, ticket: Ticket, clock, kind: str, ready_tasks: list[HumanTask],
+                 lookups: Lookups) -> None:
     """A warning reaches the holder and the lead; a breach goes up the chain (``escalation``)."""
     from . import escalation  # escalation imports this module for the sending
 
-    escalation.escalate(session, ticket, clock, kind, holders(session, ticket, ready_tasks))
+    escalation.escalate(session, ticket, clock, kind, holders(session, ticket, ready_tasks, lookups=lookups),
+                        lookups=lookups)
 
 
 def local_time(value: datetime | None) -> str:

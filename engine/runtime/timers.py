@@ -8,6 +8,8 @@ until the next due time, capped at ``max_sleep`` so a newly created earlier
 timer is seen quickly. A worker killed mid-batch loses nothing: its transaction
 rolls back and the instances are still due for the next worker. (One instance
 per transaction gave 78 firings/s in a burst of 1,000; ``desk bench timers``.)
+Instances whose only due timers are SLA marks are woken together, in SQL
+(``sla_marks.wake_batch``); the others take the full workflow step one by one.
 
 A diagram's step cannot hold a worker or a row lock without limit: its code
 runs under the sandbox's hard limits (``jail``), and on PostgreSQL every firing
@@ -36,7 +38,7 @@ from sqlalchemy.orm import Session
 from ..clock import now
 from ..errors import EngineError
 from ..models import InstanceStatus, ProcessInstance
-from . import instances
+from . import instances, sla_marks
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +146,21 @@ def _claim_and_count(session_factory: Callable[[], Session], size: int) -> tuple
         return len(claimed), claims
 
 
-def _fire(session: Session, instance: ProcessInstance, due_at) -> None:
-    """Fire a leased instance: its real due time back, the step, the attempt count cleared."""
-    instance.next_timer_at = due_at
-    instances.fire_locked(session, instance)
-    instance.timer_attempts = 0
+def fire_batch(session: Session, claims: dict[int, tuple]) -> None:
+    """Fire the leased instances of a claimed batch: their real due times back, the steps, the counts cleared.
+
+    Those whose only due timers are SLA marks are woken together in SQL
+    (``sla_marks.wake_batch``: a few statements for the whole batch); the others
+    take the full step one by one (``instances.fire_locked``).
+    """
+    claimed = _claimed(session, claims)
+    for instance in claimed:
+        instance.next_timer_at = claims[instance.id][0]
+    woken = sla_marks.wake_batch(session, claimed)
+    for instance in claimed:
+        if instance.id not in woken:
+            instances.fire_locked(session, instance)
+        instance.timer_attempts = 0
 
 
 def seconds_until_next(session: Session, max_sleep: float) -> float:
@@ -188,18 +200,17 @@ def run_due(
         claimed, claims = _claim_and_count(session_factory, size)
         if not claimed:
             return handled
-        fire_batch(session_factory, claims)
+        fire_claimed(session_factory, claims)
         handled += claimed
     return handled
 
 
-def fire_batch(session_factory: Callable[[], Session], claims: dict[int, tuple]) -> None:
+def fire_claimed(session_factory: Callable[[], Session], claims: dict[int, tuple]) -> None:
     """Fire a claimed batch in one transaction; if a step fails, each instance alone, the failing one parked."""
     try:
         with session_factory() as session, session.begin():
             limit_statements(session)
-            for instance in _claimed(session, claims):
-                _fire(session, instance, claims[instance.id][0])
+            fire_batch(session, claims)
     except Exception:  # one step failed (a diagram's script can raise anything): the batch rolled back
         for instance_id, claim in claims.items():  # again, one transaction each, the failing one parked
             _fire_alone(session_factory, instance_id, claim)
@@ -210,8 +221,7 @@ def _fire_alone(session_factory: Callable[[], Session], instance_id: int, claim:
     try:
         with session_factory() as session, session.begin():
             limit_statements(session)
-            for instance in _claimed(session, {instance_id: claim}):
-                _fire(session, instance, claim[0])
+            fire_batch(session, {instance_id: claim})
     except Exception as exc:
         message = exc.message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
         log.warning("timer step failed for instance %s: %s", instance_id, message)

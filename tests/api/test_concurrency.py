@@ -169,7 +169,7 @@ def test_a_claimed_instance_locked_for_a_moment_by_another_worker_still_fires_no
         assert claimed == 3
         other = factory()  # the other worker, in the middle of its claim
         other.execute(select(ProcessInstance.id).where(ProcessInstance.id == ids[0]).with_for_update())
-        firing = threading.Thread(target=timers.fire_batch, args=(factory, claims))
+        firing = threading.Thread(target=timers.fire_claimed, args=(factory, claims))
         firing.start()
         waiting = False
         with factory() as watcher:

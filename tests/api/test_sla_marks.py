@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import time_machine
 from conftest import ON_POSTGRES
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import sessionmaker
 
 from engine.models import AuditEvent, Notification, ProcessInstance, SlaEscalation, Ticket
@@ -93,9 +93,11 @@ def test_a_warning_and_a_breach_are_marked_in_sql_and_the_workflow_is_untouched(
 def test_in_sql_or_the_full_step_the_ticket_ends_the_same(app, api, monkeypatch):
     """Two identical tickets through the same hours; one woken in SQL, the other by the full step."""
     full_step: set[int] = set()
-    wake = sla_marks.wake
+    wake, wake_batch = sla_marks.wake, sla_marks.wake_batch
     monkeypatch.setattr(sla_marks, "wake", lambda session, instance, **kw: (
         False if instance.id in full_step else wake(session, instance, **kw)))
+    monkeypatch.setattr(sla_marks, "wake_batch", lambda session, due, **kw: (
+        wake_batch(session, [i for i in due if i.id not in full_step], **kw)))
     with time_machine.travel(T0, tick=False) as clock:
         in_sql, by_engine = emergency(api), emergency(api)
         with app.app_context():
@@ -218,3 +220,42 @@ def test_marks_are_the_non_interrupting_timers_that_only_end():
     assert {bpmn_id for (_, bpmn_id), mark in marks.items() if mark} == {
         f"{clock}_sla_{level}" for clock in ("response", "resolution", "complaint", "callback")
         for level in ("warning", "breach")}
+
+
+def test_a_batch_of_wakes_in_sql_reads_and_writes_each_table_once(app, api):
+    """A burst: the batch's statements do not grow with its size (one read per table; on PostgreSQL one
+    write per table too; SQLite's driver inserts row by row)."""
+
+    def registered(occurred: datetime) -> str:
+        number = api.new_ticket(title="全院网络中断", occurred_at=occurred.isoformat())["number"]
+        api.complete("agent1", number, "classify", category="network", impact="high", urgency="high")
+        return number
+
+    def counted_worker() -> Counter:
+        count: Counter = Counter()
+
+        def one(conn, cursor, statement, *args):
+            count[statement.split(None, 1)[0].upper()] += 1
+
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", one)
+            try:
+                assert run_worker(app) >= 1
+            finally:
+                event.remove(db.engine, "before_cursor_execute", one)
+        return count
+
+    with time_machine.travel(T0, tick=False) as clock:
+        alone = registered(T0)
+        clock.move_to(T0 + timedelta(minutes=1))
+        burst = [registered(T0 + timedelta(minutes=1)) for _ in range(4)]
+        clock.move_to(T0 + timedelta(minutes=12))  # 75 % of the first one's 15-minute response
+        one_wake = counted_worker()
+        clock.move_to(T0 + timedelta(minutes=13))  # the four others' at once
+        four_wakes = counted_worker()
+    assert four_wakes["SELECT"] == one_wake["SELECT"]
+    if ON_POSTGRES:
+        assert four_wakes == one_wake
+    for number in (alone, *burst):
+        assert [w["fired"] for w in wakes(app, number)] == [["response:warning"]]
+        assert outcome(app, number)["bells"] == Counter({("agent1", "sla_warning"): 1, ("lead1", "sla_warning"): 1})
