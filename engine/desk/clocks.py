@@ -155,10 +155,10 @@ def _pause_calendar(calendar: str) -> str:
 
 def held(session: Session, ticket: Ticket) -> dict[str, datetime]:
     """The clocks an open pause holds still, each with the moment it stopped them."""
-    return _holding(next((p for p in ticket.pauses if p.ended_at is None), None))
+    return holding(next((p for p in ticket.pauses if p.ended_at is None), None))
 
 
-def _holding(pause: TicketPause | None) -> dict[str, datetime]:
+def holding(pause: TicketPause | None) -> dict[str, datetime]:
     """The clocks an open pause holds, each with the moment it stopped them (none for no pause)."""
     return {name: pause.started_at for name in pause.clocks or []} if pause is not None else {}
 
@@ -181,7 +181,7 @@ def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor
     # every pause of the ticket (read once per request): the finished ones move the clocks, an open one holds them
     ledger = ticket.pauses
     finished_pauses = [p for p in ledger if p.ended_at is not None]
-    holding = _holding(next((p for p in ledger if p.ended_at is None), None))
+    stopped = holding(next((p for p in ledger if p.ended_at is None), None))
     for rule in RULES:
         clock = ticket.clock(rule.name)
         start = rule.start(ticket)
@@ -204,9 +204,9 @@ def project(session: Session, ticket: Ticket, data: dict, *, at: datetime, actor
         clock.warn_at = _target(start, minutes * WARN_AT + paused, calendar)
         stop = rule.stop(ticket)
         clock.stopped_at = stop if stop is not None and stop >= start else (start if stop is not None else None)
-        judge(session, ticket, clock, rule, at=holding.get(rule.name) or at, actor=actor)
+        judge(session, ticket, clock, rule, at=stopped.get(rule.name) or at, actor=actor)
     ticket.sla_due_at = earliest(*(c.due_at for c in ticket.clocks if c.stopped_at is None))
-    return holding
+    return stopped
 
 
 def judge(session: Session, ticket: Ticket, clock: SlaClock, rule: Rule, *, at: datetime, actor: str) -> None:

@@ -193,7 +193,7 @@ def wake_batch(session: Session, due: list[ProcessInstance], *, actor: str = ACT
     for pause in session.scalars(select(TicketPause).where(TicketPause.ticket_id.in_([t.id for t in tickets.values()]),
                                                           TicketPause.ended_at.is_(None)).order_by(TicketPause.id)):
         pauses.setdefault(pause.ticket_id, pause)
-    held = {instance_id: clocks._holding(pauses.get(t.id)) for instance_id, t in tickets.items()}
+    held = {instance_id: clocks.holding(pauses.get(t.id)) for instance_id, t in tickets.items()}
     tickets = {i: t for i, t in tickets.items() if not _raises(t, held[i], at)}
     if not tickets:
         return set()
