@@ -4,7 +4,13 @@ import os
 
 from flask import Flask
 
-THREADS = 8  # request threads per gunicorn worker (``desk serve``)
+# Request threads per gunicorn worker (``desk serve``), and so its connection pool. Four,
+# not eight: on the 2-core machine, 8 threads a worker completed the fewest tasks per
+# second of 2, 4 and 8 in three alternated rounds under the same 16 clients
+# (docs/benchmarks.md, run 8): more requests inside Python at once only fight over the
+# GIL, while the rest wait in the listen queue for free.
+THREADS = 4
+WORKERS = 2  # gunicorn workers on PostgreSQL (``desk serve --workers``)
 
 
 def instance_folder() -> str:

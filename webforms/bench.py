@@ -44,6 +44,7 @@ from engine.desk import search, users
 from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
 from engine.runtime import instances, tasks, timers
 
+from . import THREADS
 from .sessions import NONCE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -443,7 +444,7 @@ def _http_once(url: str, *, workers: int, threads: int, clients: int, seconds: f
     ]
 
 
-def http_bench(url: str, *, small=(1_000, 10_000), large=(100_000, 1_000_000), workers: int = 4, threads: int = 4,
+def http_bench(url: str, *, small=(1_000, 10_000), large=(100_000, 1_000_000), workers: int = 4, threads: int = THREADS,
                clients: int = 16, seconds: float = 20) -> Iterator[str]:
     """The lines, as each size is done (a failing large run keeps the small one's figures)."""
     yield f"desk bench http: ticket lives through gunicorn ({workers} workers × {threads} threads, PostgreSQL)"

@@ -22,7 +22,7 @@ from engine.errors import EngineError, InvalidDefinition
 from engine.runtime import definitions, timers
 from engine.runtime.labels import LABELS_FILE
 
-from . import THREADS, create_app, instance_folder, sessions
+from . import THREADS, WORKERS, create_app, instance_folder, sessions
 from .extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,7 +229,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", 1 if sqlite else (workers or 2))
+            self.cfg.set("workers", 1 if sqlite else (workers or WORKERS))
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", int(os.environ.get("DESK_THREADS", THREADS)))  # = the pool size, create_app
             self.cfg.set("accesslog", "-")
@@ -304,8 +304,8 @@ def bench_search(url, open_, closed, small_open, small_closed, repeat) -> None:
 
 @bench.command("http")
 @_sized
-@click.option("--workers", default=4, show_default=True, help="gunicorn workers.")
-@click.option("--threads", default=4, show_default=True, help="Threads per worker (= its connection pool).")
+@click.option("--workers", default=4, show_default=True, help="gunicorn workers (as in every run since the issue's).")
+@click.option("--threads", default=THREADS, show_default=True, help="Threads per worker (= its connection pool; default: as desk serve).")
 @click.option("--clients", default=16, show_default=True, help="Concurrent clients driving ticket lives.")
 @click.option("--seconds", default=20.0, show_default=True, help="Length of each measured run.")
 def bench_http(url, open_, closed, small_open, small_closed, workers, threads, clients, seconds) -> None:
