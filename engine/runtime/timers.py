@@ -81,14 +81,6 @@ def _due():
     )
 
 
-def claim_due(session: Session) -> int | None:
-    """The id of one due instance, locked for this transaction, or None."""
-    stmt = select(ProcessInstance.id).where(*_due()).order_by(ProcessInstance.next_timer_at).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return session.scalar(stmt)
-
-
 def claim_batch(session: Session, size: int = BATCH_SIZE) -> list[ProcessInstance]:
     """Up to ``size`` due instances, soonest due first, locked for this transaction.
 
