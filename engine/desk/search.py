@@ -10,7 +10,9 @@ At a million tickets the list must never read what it does not show:
 - a ticket number or its prefix (``INC-202611``) is looked up by the number's
   own index, not by the text search.
 - the total is counted up to ``COUNT_CAP`` only ("more than 1,000"): counting every
-  match of a common word cost more than finding the page.
+  match of a common word cost more than finding the page. A short page is the last
+  one, and its total needs no count; a back-line reader's text search is counted
+  from their own tickets (``_from_readable``).
 - what the reader may read (``access.readable_clause``, issue 11) is one more
   condition of the same query, so paging stays in SQL; every caller names its
   ``reader`` (``None`` only for the CLI and benchmarks, which read everything).
@@ -20,11 +22,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, exists, func, literal_column, select
+from sqlalchemy import Select, bindparam, exists, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from ..errors import Invalid, NotFound
@@ -146,9 +149,41 @@ def find(
     page = max(1, page)
     stmt = statement(filters, reader=reader)
     rows = list(session.scalars(stmt.offset((page - 1) * per_page).limit(per_page)))
-    capped = stmt.order_by(None).with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    if len(rows) < per_page and (rows or page == 1):
+        total = (page - 1) * per_page + len(rows)  # a short page is the last one: no count needed
+    else:
+        capped = stmt.order_by(None).with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
+        with _from_readable(session, reader, filters):
+            total = session.scalar(select(func.count()).select_from(capped)) or 0
     return TicketPage(rows, min(total, COUNT_CAP), total <= COUNT_CAP, page, per_page)
+
+
+# the join methods that start from the text index's matches rather than from the reader's tickets
+_WHOLE_TABLE_JOINS = ("enable_hashjoin", "enable_mergejoin")
+
+
+@contextmanager
+def _from_readable(session: Session, reader: User | None, filters: Filters) -> Iterator[None]:
+    """For a back-line reader's text search on PostgreSQL, count by walking the reader's own tickets.
+
+    Left to itself the planner counted an engineer's hits for a common word (交换机, in
+    one ticket in ten) by taking every match from the trigram index and joining
+    the engineer's tickets to them: 103,000 rows read to find 1,001, 280–340 ms at a
+    million tickets, growing with the table. Checking each of the reader's tickets
+    by its key instead (a nested loop) costs what they read: 26–89 ms there, and
+    16–32 ms where the word is rare (against 1 ms). Only this count is steered,
+    and the planner's defaults come back for the rest of the transaction.
+    """
+    steer = (
+        bool(filters.q) and not NUMBER_PREFIX.match(filters.q) and reader is not None
+        and not access.reads_every_ticket(reader) and session.get_bind().dialect.name == "postgresql"
+    )
+    if steer:
+        session.execute(select(*(func.set_config(name, "off", True) for name in _WHOLE_TABLE_JOINS)))
+    yield
+    if steer:  # (after an error the transaction is rolled back, and SET LOCAL with it)
+        session.execute(text("SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name IN :names")
+                        .bindparams(bindparam("names", _WHOLE_TABLE_JOINS, expanding=True)))
 
 
 @dataclass

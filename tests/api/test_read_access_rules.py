@@ -111,3 +111,31 @@ def test_the_back_lines_list_pages_in_sql(api, app):
         owner = users.get_user(db.session, "owner1")
         assert search.find(db.session, search.Filters(), reader=owner).total == 0
         assert not access.can_see_customer_data(owner) and access.can_see_customer_data(eng1)
+
+
+def test_the_back_lines_text_search_counts_only_its_own_hits_and_leaves_the_planner_as_it_was(api, app):
+    """The count of a back-line reader's text search is steered (PostgreSQL); its totals stay exact either way."""
+    mine = []
+    for n in range(3):
+        number = api.new_ticket(title=f"核心交换机第{n}次告警")["number"]
+        api.complete("agent1", number, "classify", **NETWORK)
+        api.complete("agent1", number, "online_fix", outcome="dispatch", solution="远程排查无果")
+        api.complete("pm1", number, "pm_assign", engineer="eng1")
+        mine.append(number)
+    dispatched(api, NETWORK)  # eng1 reads none of these, though the word is in them
+    api.new_ticket(title="核心交换机宕机")
+    with app.app_context():
+        eng1 = users.get_user(db.session, "eng1")
+
+        def find(page: int, per_page: int = 2):
+            return search.find(db.session, search.Filters(q="交换机"), reader=eng1, page=page, per_page=per_page)
+
+        first, second, beyond = find(1), find(2), find(3)
+        assert (first.total, second.total, beyond.total) == (3, 3, 3)  # counted, a short last page, counted
+        assert first.total_exact and not beyond.rows
+        assert [t.number for t in first.rows + second.rows] == list(reversed(mine))
+        assert find(1, per_page=50).total == 3  # one short page: no count at all
+        assert search.find(db.session, search.Filters(q="量子计算"), reader=eng1).total == 0
+        if db.engine.dialect.name == "postgresql":  # the steering ended with the count
+            assert db.session.execute(db.text("SHOW enable_hashjoin")).scalar() == "on"
+            assert db.session.execute(db.text("SHOW enable_mergejoin")).scalar() == "on"
