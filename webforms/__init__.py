@@ -40,7 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # one connection per request thread of a gunicorn worker, plus the timer thread
-        # (issue 12): sized to the workers, never more connections than can be used
+        # (issue 12): sized to the workers, never more connections than can be used. The
+        # overflow is for a ticket number, which takes a connection of its own for a moment
+        # while its request holds one (engine.desk.tickets.next_number): with none spare,
+        # requests that all hold one and wait for another would wait for each other.
         threads = int(os.environ.get("DESK_THREADS", THREADS))
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": threads + 1, "max_overflow": 2})
 

@@ -21,6 +21,7 @@ from engine.models import (
     TaskState,
 )
 from engine.runtime import instances, timers
+from webforms import THREADS
 from webforms.extensions import db
 
 
@@ -123,9 +124,15 @@ def _check_each_fired_once(app, ids: list[int]) -> None:
 
 def test_tickets_created_at_once_get_one_number_each_in_sequence(app, api):
     """The day's counter is one upsert (insert 1, or add 1): concurrent first creations of a day neither
-    collide nor skip."""
+    collide nor skip.
+
+    As many at once as one worker's pool serves while each holds its session's connection
+    and takes another for the number (PostgreSQL): pool size + overflow − 1, more than
+    the worker's request threads (``THREADS``) plus its timer thread.
+    """
+    creations = THREADS + 2
     token = api.token("agent1")
-    start = threading.Barrier(8)
+    start = threading.Barrier(creations)
     numbers: list[str] = []
 
     def create() -> None:
@@ -137,12 +144,12 @@ def test_tickets_created_at_once_get_one_number_each_in_sequence(app, api):
         assert res.status_code == 201, res.get_json()
         numbers.append(res.get_json()["number"])
 
-    threads = [threading.Thread(target=create) for _ in range(8)]
+    threads = [threading.Thread(target=create) for _ in range(creations)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 9)), numbers
+    assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, creations + 1)), numbers
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="FOR UPDATE SKIP LOCKED across workers needs PostgreSQL")

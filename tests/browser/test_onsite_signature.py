@@ -57,6 +57,8 @@ def test_customer_signs_on_the_canvas(server, new_page):
     phone.fill('[name="signer_phone"]', "13800000000")
     phone.get_by_role("button", name="确认并签字").click()
     phone.wait_for_selector("text=已由 王工 签字")
+    # the text shows before the images have loaded: wait for both to finish (a broken one finishes at width 0)
+    phone.wait_for_function("[...document.querySelectorAll('img.signature')].every(i => i.complete)")
     widths = phone.evaluate("[...document.querySelectorAll('img.signature')].map(i => i.naturalWidth)")
     assert widths == [600, 600]
     assert phone.errors == []
