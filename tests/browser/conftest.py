@@ -100,12 +100,33 @@ def server(tmp_path_factory):
         yield base
 
 
+class _Relaunching:
+    """The session's Chromium, launched again if it has gone away.
+
+    A browser that crashes fails the test it crashed in; without this, every later
+    browser test of the session failed with it ("Target page, context or browser has
+    been closed"), hiding what they would have found.
+    """
+
+    def __init__(self, playwright) -> None:
+        self._playwright = playwright
+        self._browser = None
+
+    def _current(self):
+        if self._browser is None or not self._browser.is_connected():
+            self._browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        return self._browser
+
+    def __getattr__(self, name):
+        return getattr(self._current(), name)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = _Relaunching(p)
         yield chromium
         chromium.close()
 
