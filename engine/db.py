@@ -140,10 +140,13 @@ def check_values(session, _flush_context, _instances) -> None:
     for obj in list(session.new) + list(session.dirty):
         state = inspect(obj)
         values, pending = state.dict, state.pending
+        # a loaded row's changed attributes are the keys of its committed_state (their values as
+        # loaded); asking each attribute for its history cost ~1,000 calls per task completion
+        changed = state.committed_state
         for key, column in _checked_columns(state.mapper):
             if key not in values:
                 continue  # not loaded (deferred) and not set: nothing to check
-            if not pending and not state.attrs[key].history.has_changes():
+            if not pending and key not in changed:
                 continue
             problem = value_problem(column, values[key])
             if problem:
