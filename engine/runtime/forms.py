@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
@@ -65,10 +66,15 @@ class FieldDef:
     properties: tuple[tuple[str, str], ...] = field(default=())
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        # every value is immutable, so a shallow copy is asdict's answer without its deep copies
+        # (a narrowed task list serializes every field of every form it returns)
+        d = {name: getattr(self, name) for name in _FIELD_NAMES}
         d["options"] = [{"id": k, "name": v} for k, v in self.options]
         d["properties"] = dict(self.properties)
         return d
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclass_fields(FieldDef))
 
 
 def _number(value: str | None) -> float | None:

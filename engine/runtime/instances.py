@@ -144,11 +144,15 @@ def next_timer_at(workflow: BpmnWorkflow):
     return min(dues) if dues else None
 
 
-def current_data(workflow: BpmnWorkflow) -> dict:
-    """The process data as of now: the data the open user tasks carry, or the final data."""
+def current_data(workflow: BpmnWorkflow, ready_tasks: list | None = None) -> dict:
+    """The process data as of now: the data the open user tasks carry, or the final data.
+
+    ``ready_tasks``: ``tasks.ready_user_tasks(workflow)`` when the caller has it already.
+    """
     if workflow.completed:
         return dict(workflow.data)
-    ready = sorted(tasks.ready_user_tasks(workflow), key=lambda t: t.last_state_change)
+    ready = sorted(tasks.ready_user_tasks(workflow) if ready_tasks is None else ready_tasks,
+                   key=lambda t: t.last_state_change)
     if ready:
         merged: dict = {}
         for task in ready:
@@ -199,11 +203,13 @@ def save(
     else:
         instance.next_timer_at = next_timer_at(workflow)
         instance.flow_timer_at = sla_marks.flow_timer_at(workflow)
-    ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket, continued_by=continued_by)
+    ready = tasks.ready_user_tasks(workflow)  # walking the task tree once serves the rows and the data
+    ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket, continued_by=continued_by,
+                            ready_tasks=ready)
     if ticket is not None:
         before = notifications.snapshot(ticket)
         roster.route(session, ticket, ready_rows, first=before["new"], since=at)  # out of hours: the on-duty person
-        data = current_data(workflow)
+        data = current_data(workflow, ready)
         holding = tickets.project(session, ticket, data, ready_tasks=ready_rows, finished=workflow.completed,
                                   actor=actor, sla_events=sla_events)
         raised = None if workflow.completed else escalating.raise_on_breach(workflow, ticket, data)

@@ -184,8 +184,11 @@ def sync(
     actor: str,
     ticket: Ticket | None = None,
     continued_by: tuple[User, HumanTask] | None = None,
+    ready_tasks: list | None = None,
 ) -> list[HumanTask]:
     """Bring the human_task rows of an instance in line with the workflow; return the READY rows.
+
+    ``ready_tasks``: ``ready_user_tasks(workflow)`` when the caller has it already.
 
     ``continued_by`` is (the person, the step they just did): a new step for the same
     group that the person belongs to stays with them, claimed. The agent who registers
@@ -201,7 +204,7 @@ def sync(
     }
     at = now()
     ready = []
-    for task in ready_user_tasks(workflow):
+    for task in ready_user_tasks(workflow) if ready_tasks is None else ready_tasks:
         guid = str(task.id)
         if guid in open_rows:
             row = open_rows.pop(guid)
