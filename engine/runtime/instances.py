@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -175,6 +176,33 @@ def _ticket_of(session: Session, instance: ProcessInstance) -> Ticket | None:
         return session.scalars(select(Ticket).where(Ticket.instance_id == instance.id)).first()
 
 
+@dataclass
+class BatchReads:
+    """What a batch of timer steps reads up front: each instance's ticket (None: it has none)
+    and its open task rows.
+
+    Two statements for the whole batch instead of two per instance; with no query left
+    between the steps, nothing is flushed until the batch commits, and then each table's
+    rows go out together.
+    """
+
+    tickets: dict[int, Ticket | None]
+    open_rows: dict[int, list[HumanTask]]
+
+
+def read_batch(session: Session, batch: list[ProcessInstance]) -> BatchReads:
+    """:class:`BatchReads` for instances this transaction holds locked (their rows change only under that lock)."""
+    ids = [instance.id for instance in batch]
+    reads = BatchReads(tickets=dict.fromkeys(ids), open_rows={i: [] for i in ids})
+    if ids:
+        for ticket in session.scalars(select(Ticket).where(Ticket.instance_id.in_(ids))):
+            reads.tickets[ticket.instance_id] = ticket
+        open_rows = select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.state == TaskState.READY)
+        for row in session.scalars(open_rows.order_by(HumanTask.id)):
+            reads.open_rows[row.instance_id].append(row)
+    return reads
+
+
 def save(
     session: Session,
     instance: ProcessInstance,
@@ -183,13 +211,18 @@ def save(
     actor: str,
     sla_events: list[tuple[str, str]],
     continued_by: tuple[User, HumanTask] | None = None,
+    reads: BatchReads | None = None,
 ) -> Ticket | None:
     """Write the step: state, next timer, task rows, ticket projection; returns the ticket (None: no ticket).
 
     ``continued_by`` (who did it, which step) keeps the group's next step with them.
+    ``reads``: the batch's reads (``read_batch``) holding this instance's ticket and open rows.
     """
     at = now()
-    ticket = _ticket_of(session, instance)  # before the state changes: no autoflush of the blob twice
+    if reads is not None:
+        ticket, open_rows = reads.tickets[instance.id], reads.open_rows[instance.id]
+    else:  # before the state changes: no autoflush of the blob twice
+        ticket, open_rows = _ticket_of(session, instance), None
     _archive(session, instance, archive.compact(workflow))
     instance.state = dump_state(workflow)
     _remember(instance, workflow)
@@ -205,7 +238,7 @@ def save(
         instance.flow_timer_at = sla_marks.flow_timer_at(workflow)
     ready = tasks.ready_user_tasks(workflow)  # walking the task tree once serves the rows and the data
     ready_rows = tasks.sync(session, instance, workflow, actor=actor, ticket=ticket, continued_by=continued_by,
-                            ready_tasks=ready)
+                            ready_tasks=ready, open_rows=open_rows)
     if ticket is not None:
         before = notifications.snapshot(ticket)
         roster.route(session, ticket, ready_rows, first=before["new"], since=at)  # out of hours: the on-duty person
@@ -548,13 +581,15 @@ def fire_timers(session: Session, instance_id: int, *, actor: str = "timer") -> 
     return fire_locked(session, lock(session, instance_id), actor=actor)
 
 
-def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "timer") -> bool:
+def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "timer",
+                reads: BatchReads | None = None) -> bool:
     """``fire_timers`` for an instance this transaction has already locked.
 
     The timer worker claims a batch of due instances with one ``SELECT … FOR UPDATE
     SKIP LOCKED`` (``timers.claim_batch``) and fires each through here, without
-    selecting it a second time. A wake where only SLA marks and clocks are due is
-    done in SQL, without the workflow (``sla_marks.wake``).
+    selecting it a second time, with what ``read_batch`` read for the batch. A wake
+    where only SLA marks and clocks are due is done in SQL, without the workflow
+    (``sla_marks.wake``).
     """
     if instance.status != InstanceStatus.RUNNING or instance.next_timer_at is None or instance.next_timer_at > now():
         return False
@@ -563,7 +598,7 @@ def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "ti
     fired: list[tuple[str, str]] = []
     workflow = load(instance, marks=fired)
     fired += run_steps(workflow)
-    ticket = save(session, instance, workflow, actor=actor, sla_events=fired)
+    ticket = save(session, instance, workflow, actor=actor, sla_events=fired, reads=reads)
     audit.record(session, "timer", actor=actor, instance_id=instance.id, ticket_id=ticket.id if ticket else None,
                  data={"fired": [f"{name}:{level}" for name, level in fired]})
     return True

@@ -185,10 +185,12 @@ def sync(
     ticket: Ticket | None = None,
     continued_by: tuple[User, HumanTask] | None = None,
     ready_tasks: list | None = None,
+    open_rows: list[HumanTask] | None = None,
 ) -> list[HumanTask]:
     """Bring the human_task rows of an instance in line with the workflow; return the READY rows.
 
-    ``ready_tasks``: ``ready_user_tasks(workflow)`` when the caller has it already.
+    ``ready_tasks``: ``ready_user_tasks(workflow)`` when the caller has it already; ``open_rows``:
+    the instance's READY rows, when the caller read them (a timer batch: ``instances.read_batch``).
 
     ``continued_by`` is (the person, the step they just did): a new step for the same
     group that the person belongs to stays with them, claimed. The agent who registers
@@ -196,12 +198,11 @@ def sync(
     the group inbox; they can still release it. A step for another group (the
     lead's close after the agent's callback) goes to that group as before.
     """
-    open_rows = {
-        row.task_guid: row
-        for row in session.scalars(
+    if open_rows is None:
+        open_rows = list(session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
-        )
-    }
+        ))
+    open_rows = {row.task_guid: row for row in open_rows}
     at = now()
     ready = []
     for task in ready_user_tasks(workflow) if ready_tasks is None else ready_tasks:

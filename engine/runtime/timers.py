@@ -143,16 +143,18 @@ def fire_batch(session: Session, claims: dict[int, tuple]) -> None:
 
     Those whose only due timers are SLA marks are woken together in SQL
     (``sla_marks.wake_batch``: a few statements for the whole batch); the others
-    take the full step one by one (``instances.fire_locked``).
+    take the full step one by one (``instances.fire_locked``), their tickets and open task
+    rows read for all of them at once (``instances.read_batch``).
     """
     claimed = _claimed(session, claims)
     for instance in claimed:
         instance.next_timer_at = claims[instance.id][0]
+        instance.timer_attempts = 0  # written with the step (a step that fails rolls the batch back)
     woken = sla_marks.wake_batch(session, claimed)
-    for instance in claimed:
-        if instance.id not in woken:
-            instances.fire_locked(session, instance)
-        instance.timer_attempts = 0
+    stepping = [instance for instance in claimed if instance.id not in woken]
+    reads = instances.read_batch(session, stepping)
+    for instance in stepping:
+        instances.fire_locked(session, instance, reads=reads)
 
 
 def seconds_until_next(session: Session, max_sleep: float) -> float:
