@@ -177,30 +177,29 @@ def _ticket_of(session: Session, instance: ProcessInstance) -> Ticket | None:
 
 
 @dataclass
-class BatchReads:
-    """What a batch of timer steps reads up front: each instance's ticket (None: it has none)
-    and its open task rows.
+class Prefetched:
+    """Each instance's ticket (None: it has none) and open task rows, read before its step changes anything.
 
-    Two statements for the whole batch instead of two per instance; with no query left
-    between the steps, nothing is flushed until the batch commits, and then each table's
-    rows go out together.
+    With nothing left to read in ``save``, no query flushes half a step: a completion's
+    writes go out in one flush (one UPDATE of the instance), and a timer batch reads
+    these in two statements for all its instances (``prefetch``) and flushes once at
+    its commit, each table's rows together.
     """
 
     tickets: dict[int, Ticket | None]
     open_rows: dict[int, list[HumanTask]]
 
 
-def read_batch(session: Session, batch: list[ProcessInstance]) -> BatchReads:
-    """:class:`BatchReads` for instances this transaction holds locked (their rows change only under that lock)."""
+def prefetch(session: Session, batch: list[ProcessInstance]) -> Prefetched:
+    """:class:`Prefetched` for instances this transaction holds locked (their rows change only under that lock)."""
     ids = [instance.id for instance in batch]
-    reads = BatchReads(tickets=dict.fromkeys(ids), open_rows={i: [] for i in ids})
+    found = Prefetched(tickets=dict.fromkeys(ids), open_rows={i: [] for i in ids})
     if ids:
         for ticket in session.scalars(select(Ticket).where(Ticket.instance_id.in_(ids))):
-            reads.tickets[ticket.instance_id] = ticket
-        open_rows = select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.state == TaskState.READY)
-        for row in session.scalars(open_rows.order_by(HumanTask.id)):
-            reads.open_rows[row.instance_id].append(row)
-    return reads
+            found.tickets[ticket.instance_id] = ticket
+        for row in session.scalars(tasks.open_rows_of(ids)):
+            found.open_rows[row.instance_id].append(row)
+    return found
 
 
 def save(
@@ -211,16 +210,16 @@ def save(
     actor: str,
     sla_events: list[tuple[str, str]],
     continued_by: tuple[User, HumanTask] | None = None,
-    reads: BatchReads | None = None,
+    prefetched: Prefetched | None = None,
 ) -> Ticket | None:
     """Write the step: state, next timer, task rows, ticket projection; returns the ticket (None: no ticket).
 
     ``continued_by`` (who did it, which step) keeps the group's next step with them.
-    ``reads``: the batch's reads (``read_batch``) holding this instance's ticket and open rows.
+    ``prefetched``: this instance's ticket and open rows, read before the step (``Prefetched``).
     """
     at = now()
-    if reads is not None:
-        ticket, open_rows = reads.tickets[instance.id], reads.open_rows[instance.id]
+    if prefetched is not None:
+        ticket, open_rows = prefetched.tickets[instance.id], prefetched.open_rows[instance.id]
     else:  # before the state changes: no autoflush of the blob twice
         ticket, open_rows = _ticket_of(session, instance), None
     _archive(session, instance, archive.compact(workflow))
@@ -360,7 +359,9 @@ def receive(session: Session, data: dict, *, actor: str, user: User | None = Non
     intake.data["number"] = number
     intake.run()
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=actor, sla_events=fired, continued_by=(user, row) if user else None)
+    new = Prefetched(tickets={instance.id: ticket}, open_rows={instance.id: []})  # a new instance has no open rows
+    save(session, instance, workflow, actor=actor, sla_events=fired, continued_by=(user, row) if user else None,
+         prefetched=new)
     customers.link(session, ticket, {**values, **{k: data[k] for k in customers.LINK_KEYS if k in (data or {})}})
     audit.record(session, "create_ticket", actor=actor, instance_id=instance.id, ticket_id=ticket.id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
@@ -447,8 +448,10 @@ def _complete(
         raise Conflict("该任务已不在待办状态 / task is no longer ready")
     defs = forms.field_defs(getattr(task.task_spec, "form", None))
     values = forms.validate(session, defs, sandbox.strip_reserved(data or {}))
-    # held for the whole step (read with the lock): ``save`` finds it in the session, the answer reads its number
-    ticket = row.ticket
+    # held for the whole step (read with the lock): the answer reads its number
+    ticket = row.ticket if row.ticket_id is not None else _ticket_of(session, instance)
+    prefetched = Prefetched(tickets={instance.id: ticket},
+                            open_rows={instance.id: list(session.scalars(tasks.open_rows_of([instance.id])))})
     if ticket is not None:  # a step done on a paused ticket ends the pause first (issue 10)
         pauses.resume_open(session, ticket, workflow, actor=actor)
     task.data.update(values)
@@ -460,7 +463,8 @@ def _complete(
     if not row.assignee:
         row.assignee = actor
     fired = run_steps(workflow)
-    save(session, instance, workflow, actor=actor, sla_events=fired, continued_by=(user, row) if user else None)
+    save(session, instance, workflow, actor=actor, sla_events=fired, continued_by=(user, row) if user else None,
+         prefetched=prefetched)
     audit.record(session, "complete", actor=actor, instance_id=instance.id, ticket_id=row.ticket_id,
                  task_id=row.id, bpmn_id=row.bpmn_id, name=row.name, data=values)
     if row.ticket_id is not None and _opens_complaint(defs, values):
@@ -582,12 +586,12 @@ def fire_timers(session: Session, instance_id: int, *, actor: str = "timer") -> 
 
 
 def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "timer",
-                reads: BatchReads | None = None) -> bool:
+                prefetched: Prefetched | None = None) -> bool:
     """``fire_timers`` for an instance this transaction has already locked.
 
     The timer worker claims a batch of due instances with one ``SELECT … FOR UPDATE
     SKIP LOCKED`` (``timers.claim_batch``) and fires each through here, without
-    selecting it a second time, with what ``read_batch`` read for the batch. A wake
+    selecting it a second time, with what ``prefetch`` read for the batch. A wake
     where only SLA marks and clocks are due is done in SQL, without the workflow
     (``sla_marks.wake``).
     """
@@ -598,7 +602,7 @@ def fire_locked(session: Session, instance: ProcessInstance, *, actor: str = "ti
     fired: list[tuple[str, str]] = []
     workflow = load(instance, marks=fired)
     fired += run_steps(workflow)
-    ticket = save(session, instance, workflow, actor=actor, sla_events=fired, reads=reads)
+    ticket = save(session, instance, workflow, actor=actor, sla_events=fired, prefetched=prefetched)
     audit.record(session, "timer", actor=actor, instance_id=instance.id, ticket_id=ticket.id if ticket else None,
                  data={"fired": [f"{name}:{level}" for name, level in fired]})
     return True

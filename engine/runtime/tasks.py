@@ -176,6 +176,12 @@ def _timer_due(task) -> datetime | None:
     return min(dues) if dues else None
 
 
+def open_rows_of(instance_ids: list[int]):
+    """The READY task rows of these instances (a statement)."""
+    return select(HumanTask).where(HumanTask.instance_id.in_(instance_ids), HumanTask.state == TaskState.READY) \
+        .order_by(HumanTask.id)
+
+
 def sync(
     session: Session,
     instance: ProcessInstance,
@@ -190,7 +196,7 @@ def sync(
     """Bring the human_task rows of an instance in line with the workflow; return the READY rows.
 
     ``ready_tasks``: ``ready_user_tasks(workflow)`` when the caller has it already; ``open_rows``:
-    the instance's READY rows, when the caller read them (a timer batch: ``instances.read_batch``).
+    the instance's READY rows, when the caller read them before the step (``instances.Prefetched``).
 
     ``continued_by`` is (the person, the step they just did): a new step for the same
     group that the person belongs to stays with them, claimed. The agent who registers
@@ -199,9 +205,7 @@ def sync(
     lead's close after the agent's callback) goes to that group as before.
     """
     if open_rows is None:
-        open_rows = list(session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
-        ))
+        open_rows = list(session.scalars(open_rows_of([instance.id])))
     open_rows = {row.task_guid: row for row in open_rows}
     at = now()
     ready = []

@@ -144,7 +144,7 @@ def fire_batch(session: Session, claims: dict[int, tuple]) -> None:
     Those whose only due timers are SLA marks are woken together in SQL
     (``sla_marks.wake_batch``: a few statements for the whole batch); the others
     take the full step one by one (``instances.fire_locked``), their tickets and open task
-    rows read for all of them at once (``instances.read_batch``).
+    rows read for all of them at once (``instances.prefetch``).
     """
     claimed = _claimed(session, claims)
     for instance in claimed:
@@ -152,9 +152,9 @@ def fire_batch(session: Session, claims: dict[int, tuple]) -> None:
         instance.timer_attempts = 0  # written with the step (a step that fails rolls the batch back)
     woken = sla_marks.wake_batch(session, claimed)
     stepping = [instance for instance in claimed if instance.id not in woken]
-    reads = instances.read_batch(session, stepping)
+    prefetched = instances.prefetch(session, stepping)
     for instance in stepping:
-        instances.fire_locked(session, instance, reads=reads)
+        instances.fire_locked(session, instance, prefetched=prefetched)
 
 
 def seconds_until_next(session: Session, max_sleep: float) -> float:

@@ -165,7 +165,7 @@ def test_four_workers_fire_a_thousand_timers_each_exactly_once(app):
 
 
 def test_a_batch_of_full_timer_steps_reads_each_table_once(app):
-    """The batch's tickets and open task rows are read for all of it (``instances.read_batch``), so
+    """The batch's tickets and open task rows are read for all of it (``instances.prefetch``), so
     its statements do not grow with its size; on PostgreSQL its writes go out one per table too
     (SQLite's driver inserts row by row)."""
 
