@@ -1,4 +1,4 @@
-"""``desk bench inbox|search|http|timers|loops``: the desk at scale, on PostgreSQL.
+"""``desk bench inbox|search|http|calls|timers|loops``: the desk at scale, on PostgreSQL.
 
 Each command builds its own data set in the PostgreSQL database it is given
 (``--url``; **the database is wiped**), first a small one, then the large one,
@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
@@ -455,6 +455,75 @@ def http_bench(url: str, *, small=(1_000, 10_000), large=(100_000, 1_000_000), w
         yield f" {open_tickets:,} open / {closed_tickets:,} closed tickets:"
         yield from _http_once(url, workers=workers, threads=threads, clients=clients, seconds=seconds)
 
+
+
+# --- calls: what one ticket life costs, counted ----------------------------------------------------
+
+WORKING_MORNING = datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc)  # a Wednesday, 10:00 in Beijing
+
+
+def calls_bench(url: str, *, lives: int = 10, warm: int = 5) -> list[str]:
+    """Statements and Python function calls per request of the http bench's ticket lives, in-process.
+
+    Timings on this 2-core machine swing 2× from one minute to the next; these counts do
+    not, so they show what a change to the write path did. The clock is pinned to a
+    working morning (out of hours a step also reads the duty roster), and counting starts
+    after ``warm`` lives (the first ones load specs, calendars and compiled statements).
+    """
+    import cProfile
+
+    import time_machine
+    from sqlalchemy import event
+
+    engine = fresh(url)
+    populate(engine, open_tickets=1_000, closed_tickets=10_000)
+    engine.dispose()
+    counts: dict[str, list[int]] = {"create": [0, 0, 0], "list": [0, 0, 0], "complete": [0, 0, 0]}
+    statements = [0]
+    counting = [False]
+    with time_machine.travel(WORKING_MORNING, tick=True):
+        app = _app(url)
+        clients = {u: _logged_in(app, u) for u in ("agent1", "pm1", "eng1", "lead1")}
+        client = app.test_client()
+        with app.app_context():
+            from .extensions import db
+
+            event.listen(db.engine, "before_cursor_execute",
+                         lambda *args: statements.__setitem__(0, statements[0] + 1))
+
+        def call(kind: str, method, path: str, username: str, body=None):
+            profile, before = cProfile.Profile(), statements[0]
+            profile.enable()
+            res = method(path, json=body, headers=clients[username][1])
+            profile.disable()
+            if res.status_code >= 400:
+                raise SystemExit(f"bench calls: {path}: {res.status_code} {res.get_data(as_text=True)[:300]}")
+            if counting[0]:
+                count = counts[kind]
+                count[0] += 1
+                count[1] += statements[0] - before
+                count[2] += sum(entry.callcount for entry in profile.getstats())
+            return res.get_json()
+
+        for n in range(warm + lives):
+            counting[0] = n >= warm
+            number = call("create", client.post, "/api/tickets", "agent1", INTAKE)["number"]
+            for username, bpmn_id, data in LIFE:
+                items = call("list", client.get, f"/api/tasks?scope=group&ticket={number}", username)["items"]
+                task = next(t for t in items if t["bpmn_id"] == bpmn_id)
+                call("complete", client.post, f"/api/tasks/{task['id']}/complete", username, {"data": data})
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    completions = counts["complete"][0]
+    lines = [f"desk bench calls: {lives} ticket lives of {len(LIFE)} steps after {warm} warm-ups, in-process, "
+             f"clock at {WORKING_MORNING.isoformat()} (PostgreSQL, 1,000 open / 10,000 closed tickets)"]
+    for kind, (n, stmts, calls) in counts.items():
+        lines.append(f"  {kind:9} {n:4} requests: {stmts / n:5.1f} statements, {calls / n:8,.0f} Python calls each")
+    lines.append(f"  per completion (its list and 1/{len(LIFE)} of a creation included): "
+                 f"{sum(c[1] for c in counts.values()) / completions:.2f} statements, "
+                 f"{sum(c[2] for c in counts.values()) / completions:,.0f} Python calls")
+    return lines
 
 # --- timers: a burst among many pending ----------------------------------------------------------
 

@@ -260,7 +260,7 @@ def bench(ctx, completions: int) -> None:
         click.echo(line)
 
 
-# desk bench inbox|search|http|timers|loops (webforms/bench.py): each builds its data in --url, which is WIPED
+# desk bench inbox|search|http|calls|timers|loops (webforms/bench.py): each builds its data in --url, which is WIPED
 _BENCH_URL = click.option("--url", envvar="DESK_BENCH_URL", required=True,
                           help="A PostgreSQL database to wipe and fill (or DESK_BENCH_URL).")
 _SIZES = [
@@ -314,6 +314,16 @@ def bench_http(url, open_, closed, small_open, small_closed, workers, threads, c
 
     _echo(scale.http_bench(url, small=(small_open, small_closed), large=(open_, closed), workers=workers,
                            threads=threads, clients=clients, seconds=seconds))
+
+
+@bench.command("calls")
+@_BENCH_URL
+@click.option("--lives", default=10, show_default=True, help="Ticket lives counted (after 5 warm-ups).")
+def bench_calls(url, lives) -> None:
+    """Statements and Python calls per request of a ticket life, counted (they do not swing like timings)."""
+    from . import bench as scale
+
+    _echo(scale.calls_bench(url, lives=lives))
 
 
 @bench.command("timers")
