@@ -456,7 +456,6 @@ def http_bench(url: str, *, small=(1_000, 10_000), large=(100_000, 1_000_000), w
         yield from _http_once(url, workers=workers, threads=threads, clients=clients, seconds=seconds)
 
 
-
 # --- calls: what one ticket life costs, counted ----------------------------------------------------
 
 WORKING_MORNING = datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc)  # a Wednesday, 10:00 in Beijing
@@ -524,6 +523,7 @@ def calls_bench(url: str, *, lives: int = 10, warm: int = 5) -> list[str]:
                  f"{sum(c[1] for c in counts.values()) / completions:.2f} statements, "
                  f"{sum(c[2] for c in counts.values()) / completions:,.0f} Python calls")
     return lines
+
 
 # --- timers: a burst among many pending ----------------------------------------------------------
 

@@ -180,10 +180,10 @@ def _ticket_of(session: Session, instance: ProcessInstance) -> Ticket | None:
 class Prefetched:
     """Each instance's ticket (None: it has none) and open task rows, read before its step changes anything.
 
-    With nothing left to read in ``save``, no query flushes half a step: a completion's
-    writes go out in one flush (one UPDATE of the instance), and a timer batch reads
-    these in two statements for all its instances (``prefetch``) and flushes once at
-    its commit, each table's rows together.
+    Read while nothing is pending, they cost no flush, and ``save`` no longer reads them
+    halfway through a step (which flushed half of it, so the instance was updated twice).
+    A timer batch reads them in two statements for all its instances (``prefetch``); with
+    no other read between its steps it flushes once, at its commit, each table's rows together.
     """
 
     tickets: dict[int, Ticket | None]

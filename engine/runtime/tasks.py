@@ -178,8 +178,8 @@ def _timer_due(task) -> datetime | None:
 
 def open_rows_of(instance_ids: list[int]):
     """The READY task rows of these instances (a statement)."""
-    return select(HumanTask).where(HumanTask.instance_id.in_(instance_ids), HumanTask.state == TaskState.READY) \
-        .order_by(HumanTask.id)
+    return (select(HumanTask).where(HumanTask.instance_id.in_(instance_ids), HumanTask.state == TaskState.READY)
+            .order_by(HumanTask.id))
 
 
 def sync(
