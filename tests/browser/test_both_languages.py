@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import serve_desk
+from tests.browser.conftest import close_context, serve_desk
 # the people and sizes of issue 13's other browser tests (``artefacts`` and ``visitor`` are fixtures)
 from tests.browser.test_daily_use import CASES, IDS, TASK_URL, artefacts, visitor  # noqa: F401
 
@@ -50,7 +50,7 @@ def migrating_desk(tmp_path_factory, browser):
             res = context.request.post(base + "/api/tickets", headers=_token(context.request, base, "agent1"), data=CALL)
             assert res.status == 201, res.text()
         finally:
-            context.close()
+            close_context(context)
         bundle = work / "bundle"
         bundle.mkdir()
         for path in [*(ROOT / "bpmn").glob("*.bpmn"), *(ROOT / "rules").glob("*.dmn"), ROOT / "bpmn" / "labels.en.json"]:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import close_context
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,7 +97,7 @@ def visitor(browser, server):
 
     yield make
     for person in made:
-        person.context.close()
+        close_context(person.context)
 
 
 # --- (1) keep people moving -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import close_context
 from .test_desk_in_browser import Person
 
 pytestmark = pytest.mark.browser
@@ -50,7 +51,7 @@ def data(server, browser):
         customer = page.locator("a[href^='/customers/']").filter(has_text="市人民医院信息科").first.get_attribute("href")
         yield {"article": article.removeprefix(server), "number": number, "customer": customer}
     finally:
-        context.close()
+        close_context(context)
 
 
 PAGES = [
@@ -96,5 +97,5 @@ def test_the_new_pages_fit_a_phone(server, browser, data, lang):
             assert page.locator(".sidebar").evaluate("s => s.getBoundingClientRect().right") <= 0, name  # folded
             assert errors == [], (name, errors)
         finally:
-            context.close()
+            close_context(context)
     assert wide == []
