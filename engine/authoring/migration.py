@@ -38,11 +38,9 @@ from sqlalchemy.orm import Session
 from ..desk import audit
 from ..errors import Conflict, Forbidden, Invalid
 from ..models import (
-    HumanTask,
     InstanceStatus,
     ProcessInstance,
     ProcessVersion,
-    TaskState,
     Ticket,
     User,
 )
@@ -316,9 +314,7 @@ def preview(
 
 def _refresh_rows(session: Session, instance: ProcessInstance, workflow) -> None:
     """Kept READY rows take the names, roles and form keys of the new version."""
-    rows = session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
-    )
+    rows = session.scalars(tasks.open_rows_of([instance.id]))
     for row in rows:
         task = tasks.find_task(workflow, row.task_guid)
         if task is not None:

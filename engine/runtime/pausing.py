@@ -9,13 +9,12 @@ rows, ticket projection, audit) in the caller's transaction.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..desk import pauses, tickets
 from ..errors import Conflict
-from ..models import HumanTask, TaskState, Ticket, User
-from . import instances
+from ..models import Ticket, User
+from . import instances, tasks
 
 
 def pause(session: Session, number: str, reason, *, user: User) -> Ticket:
@@ -53,6 +52,4 @@ def resume(session: Session, number: str, *, user: User) -> Ticket:
 def _save(session: Session, instance, workflow, actor: str) -> None:
     fired = instances.run_steps(workflow)  # a re-armed timer may be due already: it fires now, on this path
     instances.save(session, instance, workflow, actor=actor, sla_events=fired)
-    pauses.clear_parked_due(list(session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
-    )))
+    pauses.clear_parked_due(list(session.scalars(tasks.open_rows_of([instance.id]))))

@@ -67,7 +67,8 @@ from sqlalchemy.orm import Session
 
 from ..clock import now
 from ..desk import audit, clocks, notifications
-from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Ticket, TicketPause
+from ..models import HumanTask, InstanceStatus, ProcessInstance, Ticket, TicketPause
+from . import tasks
 
 ACTOR = "timer"
 
@@ -198,8 +199,7 @@ def wake_batch(session: Session, due: list[ProcessInstance], *, actor: str = ACT
     if not tickets:
         return set()
     ready: dict[int, list[HumanTask]] = {}
-    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(list(tickets)),
-                                                       HumanTask.state == TaskState.READY).order_by(HumanTask.id)):
+    for task in session.scalars(tasks.open_rows_of(list(tickets))):
         ready.setdefault(task.instance_id, []).append(task)
     lookups = notifications.Lookups(session)
     lookups.preload([t.id for t in tickets.values()])
