@@ -117,6 +117,11 @@ class _Relaunching:
             self._browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         return self._browser
 
+    def close(self) -> None:
+        """Close the browser if one is running (not launch one to close it)."""
+        if self._browser is not None and self._browser.is_connected():
+            self._browser.close()
+
     def __getattr__(self, name):
         return getattr(self._current(), name)
 
