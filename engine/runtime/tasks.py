@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import and_, delete, event, func, insert, inspect, or_, select, text, union, update
-from sqlalchemy.orm import Session, contains_eager, lazyload
+from sqlalchemy.orm import Session, contains_eager
 
 from ..clock import now
 from ..errors import Forbidden, Invalid, NotFound
