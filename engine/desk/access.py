@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, union
+from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from ..errors import Forbidden
@@ -78,20 +78,26 @@ def can_see_customer_data(user: User) -> bool:
     return bool(user.role_codes - NO_CUSTOMER_DATA)
 
 
-def _ticket_ids(user: User):
-    """Ids of the tickets a back-line user reads, each part served by an index (see ``readable_clause``)."""
+def ticket_ids(user: User, *, pad: bool = False):
+    """Ids of the tickets a back-line user reads, each part served by an index (see ``readable_clause``).
+
+    ``pad`` adds an empty text column ``pad`` to every part, for the ticket search's
+    common words (``search.statement``): it lies inside the union, where PostgreSQL
+    cannot fold it away as a constant.
+    """
     name, codes = user.username, sorted(user.role_codes)
     offered = or_(
         and_(TaskCandidate.kind == "role", TaskCandidate.code.in_(codes)),
         and_(TaskCandidate.kind == "user", TaskCandidate.code == name),
     )
+    extra = (literal("").label("pad"),) if pad else ()
     return union(
-        select(Ticket.id).where(Ticket.assignee == name),  # holds its current step
-        select(Ticket.id).where(Ticket.pm_group.in_(codes)),  # routed to their project
-        select(AuditEvent.ticket_id).where(AuditEvent.actor == name),  # did anything on it
-        select(HumanTask.ticket_id).where(HumanTask.assignee == name),  # holds or held a step
-        select(HumanTask.ticket_id).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id).where(offered),
-        select(Notification.ticket_id).where(Notification.username == name),  # was told about it
+        select(Ticket.id, *extra).where(Ticket.assignee == name),  # holds its current step
+        select(Ticket.id, *extra).where(Ticket.pm_group.in_(codes)),  # routed to their project
+        select(AuditEvent.ticket_id, *extra).where(AuditEvent.actor == name),  # did anything on it
+        select(HumanTask.ticket_id, *extra).where(HumanTask.assignee == name),  # holds or held a step
+        select(HumanTask.ticket_id, *extra).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id).where(offered),
+        select(Notification.ticket_id, *extra).where(Notification.username == name),  # was told about it
     )
 
 
@@ -107,7 +113,7 @@ def readable_clause(user: User) -> ColumnElement[bool]:
         return true()
     if not can_see_customer_data(user):
         return false()
-    return Ticket.id.in_(_ticket_ids(user))
+    return Ticket.id.in_(ticket_ids(user))
 
 
 def can_read_ticket(session: Session, user: User, ticket: Ticket) -> bool:

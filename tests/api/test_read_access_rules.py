@@ -139,3 +139,36 @@ def test_the_back_lines_text_search_counts_only_its_own_hits_and_leaves_the_plan
         if db.engine.dialect.name == "postgresql":  # the steering ended with the count
             assert db.session.execute(db.text("SHOW enable_hashjoin")).scalar() == "on"
             assert db.session.execute(db.text("SHOW enable_mergejoin")).scalar() == "on"
+
+
+def test_a_back_line_search_for_a_common_word_finds_the_same_tickets_from_the_readers_own(api, app, monkeypatch):
+    """Where PostgreSQL expects the word in many tickets, the page tests the text on the reader's tickets only."""
+    mine = []
+    for n in range(3):
+        number = api.new_ticket(title=f"核心交换机第{n}次告警")["number"]
+        api.complete("agent1", number, "classify", **NETWORK)
+        api.complete("agent1", number, "online_fix", outcome="dispatch", solution="远程排查无果")
+        api.complete("pm1", number, "pm_assign", engineer="eng1")
+        mine.append(number)
+    dispatched(api, NETWORK)  # eng1 reads none of these, though the word is in them
+    api.new_ticket(title="核心交换机宕机")
+    monkeypatch.setattr(search, "COMMON_TEXT_ROWS", 0)  # every word is common
+    with app.app_context():
+        eng1, agent1, owner = (users.get_user(db.session, name) for name in ("eng1", "agent1", "owner1"))
+        word = search.Filters(q="交换机")
+        postgres = db.engine.dialect.name == "postgresql"
+        assert search.text_is_common(db.session, word, eng1) is postgres  # the planner's estimate: PostgreSQL only
+        assert not search.text_is_common(db.session, word, agent1)  # the desk reads every ticket
+        assert not search.text_is_common(db.session, search.Filters(q=mine[0][:10]), eng1)  # a number prefix
+        assert not search.text_is_common(db.session, search.Filters(status="open"), eng1)  # no text
+        for common in (False, True):
+            found = db.session.scalars(search.statement(word, reader=eng1, common_text=common)).all()
+            assert [t.number for t in found] == list(reversed(mine))
+            literal = db.session.scalars(search.statement(search.Filters(q="交换%"), reader=eng1, common_text=common))
+            assert literal.all() == []  # "%" typed by a person stays literal
+            none = db.session.scalars(search.statement(word, reader=owner, common_text=common)).all()
+            assert none == []  # no customer data, no ticket
+        first = search.find(db.session, word, reader=eng1, per_page=2)
+        second = search.find(db.session, word, reader=eng1, page=2, per_page=2)
+        assert (first.total, first.total_exact, second.total) == (3, True, 3)
+        assert [t.number for t in first.rows + second.rows] == list(reversed(mine))
