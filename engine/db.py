@@ -60,11 +60,15 @@ def configure(engine) -> None:
     SQLite: WAL (readers never wait for the writer), a busy timeout, foreign
     keys, and ``BEGIN IMMEDIATE`` for every transaction, so a transaction holds
     the write lock from its first statement: two requests can never interleave
-    on one instance, and no reader is upgraded into a deadlock. PostgreSQL
-    needs nothing: the write path takes ``SELECT … FOR UPDATE`` row locks.
+    on one instance, and no reader is upgraded into a deadlock. PostgreSQL: the
+    write path takes ``SELECT … FOR UPDATE`` row locks; a transaction that only
+    read ends with ``COMMIT`` (``_commit_reads``).
     """
     from sqlalchemy import event
 
+    if engine.dialect.name == "postgresql":
+        _commit_reads(engine)
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -165,3 +169,50 @@ def _listen() -> None:
 
 
 _listen()
+
+
+def reads_only(statement: str) -> bool:
+    """Whether a statement only reads: ``SELECT``, ``SHOW``, or ``EXPLAIN`` without ``ANALYZE``."""
+    words = statement.lstrip(" \n\t(").split(None, 1)
+    first = words[0].upper() if words else ""
+    if first == "EXPLAIN":
+        return "ANALYZE" not in statement.upper()
+    return first in ("SELECT", "SHOW")
+
+
+def _commit_reads(engine) -> None:
+    """End a PostgreSQL transaction that ran nothing but reads with COMMIT rather than ROLLBACK.
+
+    psycopg prepares a statement on a connection once it has run there five times, so
+    PostgreSQL stops parsing and planning it; but it forgets every prepared statement
+    (``DEALLOCATE ALL``) on each ROLLBACK, in case the rollback undid a table they name.
+    A request that only reads ends its transaction that way (its session closes without
+    a commit), and between the desk's reads and writes no statement stayed prepared:
+    PostgreSQL planned every statement again, nearly half of its CPU per completed task
+    (docs/benchmarks.md, run 10). For a transaction that only read, COMMIT and ROLLBACK
+    leave the same data, release the same locks and end the same ``SET LOCAL`` settings. A
+    transaction that wrote anything, or failed, rolls back as before.
+    """
+    import psycopg
+    from psycopg.pq import TransactionStatus
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.info["wrote"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(connection, _cursor, statement, _parameters, _context, _executemany):
+        if not connection.info.get("wrote", True) and not reads_only(statement):
+            connection.info["wrote"] = True
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(connection):
+        if connection.closed or connection.invalidated or connection.info.get("wrote", True):
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.info.transaction_status == TransactionStatus.INTRANS:  # not a failed one
+            try:
+                dbapi_connection.commit()  # the rollback that follows finds no transaction: nothing forgotten
+            except psycopg.Error:  # a broken connection: the rollback says so as before
+                pass
