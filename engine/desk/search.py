@@ -143,11 +143,12 @@ def text_is_common(session: Session, filters: Filters, reader: User | None) -> b
     For such a word the planner walks the newest tickets and, merging them with the
     reader's, tests the text of every ticket it passes, the reader's or not: a PM who
     reads one open ticket in six searched 交换机 (in one ticket in ten, none of them
-    the PM's) by testing 100,000 texts, 180–260 ms at a million tickets. Tested as a
+    the PM's) by testing 100,000 texts: 218 ms (p50) at a million tickets. Tested as a
     condition of the join instead (``statement``'s ``common_text``), only the reader's
-    16,000 texts are: about 80 ms. A rare word is still found from the trigram index
-    (2 ms), which that form gives up, so the planner's own estimate decides: one
-    ``EXPLAIN``, no rows read. SQLite and the desk (who read every ticket) never ask.
+    16,000 texts are: 74 ms (docs/benchmarks.md, run 10). A rare word is still found
+    from the trigram index (2 ms), which that form gives up, so the planner's own
+    estimate decides: one ``EXPLAIN``, no rows read. SQLite and the desk (who read
+    every ticket) never ask.
     """
     if not (filters.q and not NUMBER_PREFIX.match(filters.q) and reader is not None
             and not access.reads_every_ticket(reader) and session.get_bind().dialect.name == "postgresql"):
