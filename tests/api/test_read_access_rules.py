@@ -35,6 +35,20 @@ def listed(api, user: str) -> set[str]:
     return {t["number"] for t in res.get_json()["items"]}
 
 
+def switch_tickets(api) -> list[str]:
+    """Three tickets about a switch (交换机) that eng1 reads, and two with the word that eng1 does not."""
+    mine = []
+    for n in range(3):
+        number = api.new_ticket(title=f"核心交换机第{n}次告警")["number"]
+        api.complete("agent1", number, "classify", **NETWORK)
+        api.complete("agent1", number, "online_fix", outcome="dispatch", solution="远程排查无果")
+        api.complete("pm1", number, "pm_assign", engineer="eng1")
+        mine.append(number)
+    dispatched(api, NETWORK)  # eng1 reads none of these, though the word is in them
+    api.new_ticket(title="核心交换机宕机")
+    return mine
+
+
 def test_a_project_pm_reads_their_projects_tickets_and_the_engineer_theirs(api):
     infra, app_ticket = dispatched(api, NETWORK), dispatched(api, APPLICATION)
     assert reads(api, "pm1", infra) and not reads(api, "pm1", app_ticket)
@@ -115,15 +129,7 @@ def test_the_back_lines_list_pages_in_sql(api, app):
 
 def test_the_back_lines_text_search_counts_only_its_own_hits_and_leaves_the_planner_as_it_was(api, app):
     """The count of a back-line reader's text search is steered (PostgreSQL); its totals stay exact either way."""
-    mine = []
-    for n in range(3):
-        number = api.new_ticket(title=f"核心交换机第{n}次告警")["number"]
-        api.complete("agent1", number, "classify", **NETWORK)
-        api.complete("agent1", number, "online_fix", outcome="dispatch", solution="远程排查无果")
-        api.complete("pm1", number, "pm_assign", engineer="eng1")
-        mine.append(number)
-    dispatched(api, NETWORK)  # eng1 reads none of these, though the word is in them
-    api.new_ticket(title="核心交换机宕机")
+    mine = switch_tickets(api)
     with app.app_context():
         eng1 = users.get_user(db.session, "eng1")
 
@@ -143,15 +149,7 @@ def test_the_back_lines_text_search_counts_only_its_own_hits_and_leaves_the_plan
 
 def test_a_back_line_search_for_a_common_word_finds_the_same_tickets_from_the_readers_own(api, app, monkeypatch):
     """Where PostgreSQL expects the word in many tickets, the page tests the text on the reader's tickets only."""
-    mine = []
-    for n in range(3):
-        number = api.new_ticket(title=f"核心交换机第{n}次告警")["number"]
-        api.complete("agent1", number, "classify", **NETWORK)
-        api.complete("agent1", number, "online_fix", outcome="dispatch", solution="远程排查无果")
-        api.complete("pm1", number, "pm_assign", engineer="eng1")
-        mine.append(number)
-    dispatched(api, NETWORK)  # eng1 reads none of these, though the word is in them
-    api.new_ticket(title="核心交换机宕机")
+    mine = switch_tickets(api)
     monkeypatch.setattr(search, "COMMON_TEXT_ROWS", 0)  # every word is common
     with app.app_context():
         eng1, agent1, owner = (users.get_user(db.session, name) for name in ("eng1", "agent1", "owner1"))
