@@ -91,6 +91,17 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _contains(words: str) -> str:
+    """The ``LIKE`` pattern for ``words`` anywhere, ``%`` and ``_`` in them literal (escaped with a backslash)."""
+    return f"%{_escaped(words)}%"
+
+
+def _back_line_text_search(session: Session, filters: Filters, reader: User | None) -> bool:
+    """A back-line reader's text search (not a number) on PostgreSQL: its plan needs steering."""
+    return (bool(filters.q) and not NUMBER_PREFIX.match(filters.q) and reader is not None
+            and not access.reads_every_ticket(reader) and session.get_bind().dialect.name == "postgresql")
+
+
 def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=LOCAL_TZ)
 
@@ -129,7 +140,7 @@ def statement(filters: Filters, *, reader: User | None, common_text: bool = Fals
             return stmt.order_by((Ticket.id + 0).desc())
     elif q:
         searched = SEARCH_TEXT if readable is None else SEARCH_TEXT.op("||")(readable.c.pad)
-        stmt = stmt.where(searched.ilike(f"%{_escaped(q)}%", escape="\\"))
+        stmt = stmt.where(searched.ilike(_contains(q), escape="\\"))
     return stmt.order_by(Ticket.id.desc())
 
 
@@ -150,12 +161,11 @@ def text_is_common(session: Session, filters: Filters, reader: User | None) -> b
     estimate decides: one ``EXPLAIN``, no rows read. SQLite and the desk (who read
     every ticket) never ask.
     """
-    if not (filters.q and not NUMBER_PREFIX.match(filters.q) and reader is not None
-            and not access.reads_every_ticket(reader) and session.get_bind().dialect.name == "postgresql"):
+    if not _back_line_text_search(session, filters, reader):
         return False
     explain = text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket WHERE ({TICKET_SEARCH_TEXT}) "
                    "ILIKE :pattern ESCAPE '\\'")
-    plan = session.execute(explain, {"pattern": f"%{_escaped(filters.q)}%"}).scalar()
+    plan = session.execute(explain, {"pattern": _contains(filters.q)}).scalar()
     return plan[0]["Plan"]["Plan Rows"] >= COMMON_TEXT_ROWS
 
 
@@ -213,10 +223,7 @@ def _from_readable(session: Session, reader: User | None, filters: Filters) -> I
     16–32 ms where the word is rare (against 1 ms). Only this count is steered,
     and the planner's defaults come back for the rest of the transaction.
     """
-    steer = (
-        bool(filters.q) and not NUMBER_PREFIX.match(filters.q) and reader is not None
-        and not access.reads_every_ticket(reader) and session.get_bind().dialect.name == "postgresql"
-    )
+    steer = _back_line_text_search(session, filters, reader)
     if steer:
         session.execute(select(*(func.set_config(name, "off", True) for name in _WHOLE_TABLE_JOINS)))
     yield
