@@ -176,15 +176,15 @@ def user_add(username: str, password: str, roles: tuple[str, ...], display_name:
 @click.argument("username")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def user_password(username: str, password: str) -> None:
-    """Set a user's password; their open sessions end."""
+    """Set a user's password; their open sessions end and their API tokens are revoked."""
     _app()
     try:
-        users.set_password(db.session, users.get_user(db.session, username), password)
+        revoked = users.set_password(db.session, users.get_user(db.session, username), password)
     except EngineError as exc:
         db.session.rollback()
         _fail(exc)
     db.session.commit()
-    click.echo(f"password of {username} changed; their sessions have ended")
+    click.echo(f"password of {username} changed; their sessions have ended, {revoked} API token(s) revoked")
 
 
 @main.command()

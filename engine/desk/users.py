@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import Forbidden, Invalid, NotFound
@@ -144,13 +144,20 @@ def authenticate(session: Session, username: str, password: str, *, client: str)
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """A new password; every session the user has open ends (their cookies stop working)."""
+def set_password(session: Session, user: User, password: str) -> int:
+    """A new password; every session the user has open ends and every API token they hold stops working.
+
+    A password is changed because the old one may be known to someone else, who could
+    have exchanged it for a token (``POST /api/tokens``) that would outlive it.
+    Returns how many tokens were revoked.
+    """
     if not password:
         raise Invalid("密码必填 / a password is required", fields={"password": ["必填 / required"]})
     user.password_hash = hash_password(password)
     end_sessions(user)
+    revoked = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
     session.flush()
+    return revoked
 
 
 def end_sessions(user: User) -> None:

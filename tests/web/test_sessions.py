@@ -157,6 +157,23 @@ def test_a_new_password_ends_every_session(app, desk):
     assert desk.login("agent1", "n3w-pass").request.path == "/inbox"
 
 
+def test_a_new_password_revokes_the_users_api_tokens_and_no_one_elses(app, client):
+    """A token bought with a leaked password must not outlive the password."""
+    def token(username, password="demo"):
+        res = client.post("/api/tokens", json={"username": username, "password": password})
+        assert res.status_code == 201, res.get_json()
+        return {"Authorization": f"Bearer {res.get_json()['token']}"}
+
+    agent_tokens, others = [token("agent1"), token("agent1")], token("lead1")
+    assert all(client.get("/api/tasks", headers=h).status_code == 200 for h in agent_tokens + [others])
+    result = CliRunner().invoke(main, ["user", "password", "agent1", "--password", "n3w-pass"],
+                                env={"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}, catch_exceptions=False)
+    assert result.exit_code == 0 and "2 API token(s) revoked" in result.output, result.output
+    assert [client.get("/api/tasks", headers=h).status_code for h in agent_tokens] == [401, 401]
+    assert client.get("/api/tasks", headers=others).status_code == 200
+    assert client.get("/api/tasks", headers=token("agent1", "n3w-pass")).status_code == 200
+
+
 def test_the_portal_sign_out_ends_copies_too(app, client):
     from engine.desk import accounts, customers
 
