@@ -87,3 +87,19 @@ def test_bench_prints_its_figures(desk):
     result = desk("bench", "--completions", "12")
     assert result.exit_code == 0, result.output
     assert "ms" in result.output and "%" in result.output
+
+
+def test_serve_settles_the_heap_before_gunicorn_forks():
+    """What start-up built is frozen out of collections, and the first generation waits for 20,000 objects."""
+    import gc
+
+    from webforms import cli
+
+    threshold = gc.get_threshold()
+    try:
+        cli._settle_heap()
+        assert gc.get_threshold() == cli.GC_THRESHOLD == (20_000, 20, 20)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
