@@ -742,6 +742,9 @@ class TaskCandidate(Base):
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "role" or "user"
     code: Mapped[str] = mapped_column(String(80), primary_key=True)
     due_at: Mapped[datetime | None]  # the task's, so a group's inbox walks this index in due order
+    # the task's ticket (None: a process without one), so a back-line reader's tickets "offered
+    # to me" come from these rows alone, without joining every offered task (access.ticket_ids)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
 
 
 class SavedFilter(Base):

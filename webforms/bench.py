@@ -137,8 +137,8 @@ def populate(engine, *, open_tickets: int, closed_tickets: int) -> None:
                    '[]'::json, 'agent1', false, 'COMPLETED', now() - (({total} - i) * interval '1 minute'),
                    now() - (({total} - i) * interval '1 minute'), 'agent1'
             FROM generate_series(1, {closed_tickets}) AS i, (VALUES (1), (2), (5)) AS steps(s)""",
-        """INSERT INTO task_candidate (task_id, kind, code, due_at)
-            SELECT id, 'role', roles ->> 0, due_at FROM human_task WHERE state = 'READY' AND assignee IS NULL""",
+        """INSERT INTO task_candidate (task_id, kind, code, due_at, ticket_id)
+            SELECT id, 'role', roles ->> 0, due_at, ticket_id FROM human_task WHERE state = 'READY' AND assignee IS NULL""",
         f"""INSERT INTO sla_clock (ticket_id, name, minutes, calendar, started_at, due_at, stopped_at, breached, breached_at)
             SELECT i, n, 60, '7x24', now() - (({total} - i) * interval '1 minute'),
                    now() - (({total} - i) * interval '1 minute') + interval '1 hour',

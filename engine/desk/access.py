@@ -96,7 +96,7 @@ def ticket_ids(user: User, *, pad: bool = False):
         select(Ticket.id, *extra).where(Ticket.pm_group.in_(codes)),  # routed to their project
         select(AuditEvent.ticket_id, *extra).where(AuditEvent.actor == name),  # did anything on it
         select(HumanTask.ticket_id, *extra).where(HumanTask.assignee == name),  # holds or held a step
-        select(HumanTask.ticket_id, *extra).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id).where(offered),
+        select(TaskCandidate.ticket_id, *extra).where(offered),  # offered to them or their group, nobody holds it
         select(Notification.ticket_id, *extra).where(Notification.username == name),  # was told about it
     )
 

@@ -92,10 +92,11 @@ def _candidate_rows(row: HumanTask) -> list[dict]:
         return []
     wanted = [("role", code) for code in dict.fromkeys(row.roles or [])]
     wanted += [("user", name) for name in dict.fromkeys(row.candidate_users or [])]
-    return [{"task_id": row.id, "kind": kind, "code": code, "due_at": row.due_at} for kind, code in wanted]
+    return [{"task_id": row.id, "kind": kind, "code": code, "due_at": row.due_at, "ticket_id": row.ticket_id}
+            for kind, code in wanted]
 
 
-_CANDIDATE_FIELDS = ("state", "assignee", "roles", "candidate_users")
+_CANDIDATE_FIELDS = ("state", "assignee", "roles", "candidate_users", "ticket_id")
 
 
 @event.listens_for(HumanTask, "after_insert")

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from engine.desk import audit
-from engine.models import TaskCandidate
+from engine.models import TaskCandidate, Ticket
 from webforms.extensions import db
 
 
@@ -45,8 +45,9 @@ def test_candidates_exist_only_while_the_task_is_open(api, app):
         assert db.session.scalar(select(func.count()).select_from(TaskCandidate)) == 1  # classify: role agent
     api.complete("admin1", number, "classify", category="desktop", impact="low", urgency="low")
     with app.app_context():
-        rows = db.session.execute(select(TaskCandidate.kind, TaskCandidate.code)).all()
-        assert [tuple(r) for r in rows] == [("role", "agent")]  # online_fix's; classify's are gone
+        rows = db.session.execute(select(TaskCandidate.kind, TaskCandidate.code, TaskCandidate.ticket_id)).all()
+        ticket_id = db.session.scalar(select(Ticket.id).where(Ticket.number == number))
+        assert [tuple(r) for r in rows] == [("role", "agent", ticket_id)]  # online_fix's; classify's are gone
     # the pm sees nothing of the agents' work; the lead's "all" sees it
     assert api.get("pm1", "/api/tasks?scope=group").get_json()["items"] == []
     assert len(api.get("lead1", "/api/tasks?scope=all").get_json()["items"]) == 1
