@@ -192,6 +192,8 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         Index("ix_human_task_state_due", "state", "due_at"),
+        # a person's tasks, and the tickets of those tasks from the index alone (access.ticket_ids)
+        Index("ix_human_task_assignee_ticket", "assignee", "ticket_id"),
         # issue 12: "my tasks" (READY, assigned to me, soonest due) straight from the index
         Index("ix_human_task_state_assignee_due", "state", "assignee", "due_at"),
         # issue 12: the lead's list walks open tickets in a column's order and takes each one's
@@ -211,7 +213,7 @@ class HumanTask(Base):
     lane: Mapped[str | None] = mapped_column(String(120))
     roles: Mapped[list] = mapped_column(JSON, default=list)
     candidate_users: Mapped[list] = mapped_column(JSON, default=list)
-    assignee: Mapped[str | None] = mapped_column(String(80), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(80))  # ix_human_task_assignee_ticket
     claimed: Mapped[bool] = mapped_column(Boolean, default=False)
     form_key: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(20), default=TaskState.READY)
@@ -244,8 +246,10 @@ class Ticket(Base):
     __table_args__ = (
         # issue 12: the ticket list's filters (holder, date range); the search's
         # trigram index is PostgreSQL-only: POSTGRES_ONLY_DDL at the end of this module
-        Index("ix_ticket_assignee", "assignee"),
-        Index("ix_ticket_pm_group", "pm_group"),  # issue 11: a project's PM reads the project's tickets
+        # (assignee, id) and (pm_group, id): a back-line reader's tickets come from the index
+        # alone, with no visit to the rows (access.ticket_ids)
+        Index("ix_ticket_assignee_id", "assignee", "id"),
+        Index("ix_ticket_pm_group_id", "pm_group", "id"),  # issue 11: a project's PM reads the project's tickets
         # ix_ticket_accepted_at (the date-range filter) is issue 9's, below with its KPI indexes
     )
 
