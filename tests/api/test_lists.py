@@ -1,6 +1,7 @@
 """Issue 12: the task list pages, sorts and filters in SQL; forms only by reference; the bell counts by index."""
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql
 
 from engine.desk import audit
 from engine.models import TaskCandidate, Ticket
@@ -78,6 +79,8 @@ def test_ticket_search_by_text_number_prefix_and_literal_wildcards(api):
     assert found("q=100%25") == [first] and found("q=%25") == [first]  # % is a percent sign
     assert found("q=VPN_") == [second] and found("q=N_网") == [second]  # _ is an underscore
     assert found("q=P_N") == []
+    assert found("q=vpn") == [second] and found("q=vpn_网关") == [second]  # letters in any case (ILIKE)
+    assert found("q=_%E7%BD%91%E5%85%B3%20%E6%96%AD") == [second]  # no letters with a case (LIKE): "_网关 断"
     assert found(f"q={first[:4].lower()}") == [second, first]  # a number prefix, any case
     assert found(f"q={first}") == [first]
     body = api.get("agent1", "/api/tickets?per_page=1").get_json()
@@ -85,6 +88,19 @@ def test_ticket_search_by_text_number_prefix_and_literal_wildcards(api):
     assert api.get("agent1", "/api/tickets?from=2026-13-01").status_code == 422
     assert api.get("agent1", "/api/tickets?per_page=500").status_code == 422
     assert found("breached=1") == [] and found("holder=agent1") == []  # admin1 registered: the steps wait for the group
+
+
+def test_words_without_case_are_matched_by_like_and_the_rest_by_ilike():
+    """LIKE finds what ILIKE finds when the words have no case, without folding every text it tests."""
+    from engine.desk import search
+
+    def operator(q: str) -> str:
+        sql = str(search.statement(search.Filters(q=q), reader=None).compile(dialect=postgresql.dialect()))
+        return "ILIKE" if " ILIKE " in sql else "LIKE" if " LIKE " in sql else "?"
+
+    assert [search._operator(q) for q in ("交换机", "13800138000", "100%", "Vpn", "vpn", "ß", "网关 VPN")] == [
+        "LIKE", "LIKE", "LIKE", "ILIKE", "ILIKE", "ILIKE", "ILIKE"]
+    assert operator("交换机") == "LIKE" and operator("vpn") == "ILIKE"
 
 
 def test_a_held_task_is_offered_to_no_group(api, app):
