@@ -8,10 +8,11 @@ looks catalogs up by that name). Engine messages arrive bilingual ("中文 / Eng
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Flask, g, redirect, request, session, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -54,13 +55,37 @@ def engine_text(message: str | None) -> str:
 
 
 def local_time(value: datetime | str | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    """A UTC datetime (or an ISO string of one) shown in the desk's time zone (BABEL_DEFAULT_TIMEZONE)."""
+    """A UTC datetime (or an ISO string of one) shown in the desk's time zone (BABEL_DEFAULT_TIMEZONE).
+
+    The desk's patterns are all digits (``MM-dd HH:mm``): those are written by
+    ``strftime`` after the same conversion Babel makes, which is the same text at a
+    tenth of the cost (a task list shows ~50 of them; docs/benchmarks.md, run 11).
+    Any other pattern goes to Babel.
+    """
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-    return format_datetime(value, fmt) if value else "—"
+    if not value:
+        return "—"
+    pattern = _strftime_pattern(fmt)
+    if pattern is None:
+        return format_datetime(value, fmt)
+    return to_user_timezone(value).strftime(pattern)
+
+
+_DIGIT_FIELDS = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
+_strftime_patterns: dict[str, str | None] = {}
+
+
+def _strftime_pattern(fmt: str) -> str | None:
+    """The ``strftime`` pattern that writes what Babel's ``fmt`` writes, or None if it names words (months, eras)."""
+    if fmt not in _strftime_patterns:
+        parts = re.findall(r"[A-Za-z]+|[^A-Za-z']+|'", fmt)
+        known = all(p in _DIGIT_FIELDS or not re.match(r"[A-Za-z']", p) for p in parts)
+        _strftime_patterns[fmt] = "".join(_DIGIT_FIELDS.get(p, p.replace("%", "%%")) for p in parts) if known else None
+    return _strftime_patterns[fmt]
 
 
 def diagram_words(version: ProcessVersion | None) -> labels.Labels:

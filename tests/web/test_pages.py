@@ -489,3 +489,25 @@ def test_may_do_matches_what_the_inbox_shows(desk, api, app):
         row = db.session.get(HumanTask, task_id(app, number, "classify"))
         eng = db.session.scalars(db.select(User).where(User.username == "eng1")).one()
         assert not tasks.may_do(eng, row)
+
+
+def test_local_times_are_written_as_babel_writes_them(app):
+    """The desk's digit patterns are written by strftime; each must read exactly as Babel's own."""
+    from datetime import datetime, timezone
+
+    from flask_babel import format_datetime
+
+    from webforms.i18n import _strftime_pattern, local_time
+
+    moments = [datetime(2026, 12, 31, 16, 5, 9, tzinfo=timezone.utc),  # 00:05 the next year in Beijing
+               datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc), datetime(2026, 7, 4, 23, 59, 59)]  # naive: UTC
+    patterns = ["yyyy-MM-dd HH:mm", "MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "MM-dd HH:mm:ss", "yyyy-MM-dd", "HH:mm:ss",
+                "yyyy年MM月dd日 HH:mm", "d MMM yyyy", "EEE HH:mm", "'at' HH:mm"]
+    with app.test_request_context():
+        for pattern in patterns:
+            for moment in moments:
+                assert local_time(moment, pattern) == format_datetime(moment, pattern), (pattern, moment)
+        assert local_time(moments[0]) == "2027-01-01 00:05" and local_time(None) == "—"
+        assert local_time("2026-12-31T16:05:09Z", "MM-dd HH:mm") == "01-01 00:05"
+    assert _strftime_pattern("MM-dd HH:mm") == "%m-%d %H:%M" and _strftime_pattern("yyyy年MM月") == "%Y年%m月"
+    assert [_strftime_pattern(p) for p in ("d MMM yyyy", "EEE HH:mm", "'at' HH:mm")] == [None, None, None]
