@@ -119,6 +119,10 @@ _COMPILED_MAX = 256
 class Lookups:
     """Users (with their roles), preferences, templates and sent escalations, each read once.
 
+    A step never writes users, preferences or templates, so reading them does not
+    flush the step's pending rows first: they go out once, with the commit. The
+    escalations and PM steps (``preload``) may be the step's own, so they do flush.
+
     One lives for one step (``after_step`` makes it) or one batch of timer wakes
     (``runtime.sla_marks``, which ``preload``s the batch's tickets), inside one
     transaction, and is then dropped: nothing here outlives the transaction, so
@@ -139,29 +143,34 @@ class Lookups:
         if username not in self._users:
             if self._active is not None:
                 return None  # every active user is loaded: this one is inactive or unknown
-            self._users[username] = self.session.scalars(select(User).where(User.username == username)).first()
+            with self.session.no_autoflush:
+                self._users[username] = self.session.scalars(select(User).where(User.username == username)).first()
         return self._users[username]
 
     def with_role(self, role: str) -> list[User]:
         """Active users holding ``role``, by username (``users.users_with_role``)."""
         if self._active is None:
-            self._active = list(self.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)))
+            with self.session.no_autoflush:
+                self._active = list(self.session.scalars(
+                    select(User).where(User.active.is_(True)).order_by(User.username)))
             self._users.update((u.username, u) for u in self._active)
         return [u for u in self._active if u.has_role(role)]
 
     def preference(self, username: str, kind: str) -> dict[str, bool]:
         """{in_app, email} for one user and kind; no row = both on."""
         if self._preferences is None:
-            rows = self.session.scalars(
-                select(NotificationPreference).where(NotificationPreference.kind.in_(STAFF_KINDS)))
-            self._preferences = {(r.username, r.kind): r for r in rows}
+            with self.session.no_autoflush:
+                rows = self.session.scalars(
+                    select(NotificationPreference).where(NotificationPreference.kind.in_(STAFF_KINDS)))
+                self._preferences = {(r.username, r.kind): r for r in rows}
         row = self._preferences.get((username, kind))
         return {"in_app": row.in_app, "email": row.email} if row is not None else {"in_app": True, "email": True}
 
     def template(self, kind: str) -> tuple[str, str, bool]:
         """(subject, body, edited) for a kind: the admin's row, else the built-in text."""
         if self._templates is None:
-            self._templates = {r.kind: r for r in self.session.scalars(select(MailTemplate))}
+            with self.session.no_autoflush:
+                self._templates = {r.kind: r for r in self.session.scalars(select(MailTemplate))}
         row = self._templates.get(kind)
         if row is not None:
             return row.subject, row.body, True
@@ -365,9 +374,10 @@ def notify_staff(session: Session, username: str, kind: str, context: dict, *, t
                    username=username)
 
 
-def notify_customer(session: Session, ticket: Ticket, kind: str, extra: dict | None = None) -> OutboxMail | None:
+def notify_customer(session: Session, ticket: Ticket, kind: str, extra: dict | None = None, *,
+                    lookups: Lookups | None = None) -> OutboxMail | None:
     """A mail to the address on the ticket (002 §4.4: keep the customer informed)."""
-    subject, body = render(session, kind, {**ticket_context(ticket), **(extra or {})})
+    subject, body = render(session, kind, {**ticket_context(ticket), **(extra or {})}, lookups=lookups)
     return queue_mail(session, kind=kind, to_addr=ticket.email, subject=subject, body=body, ticket_id=ticket.id)
 
 
@@ -399,21 +409,22 @@ def after_step(session: Session, ticket: Ticket, before: dict, *, ready_tasks: l
     stage = set(filter(None, (ticket.stage or "").split(",")))
     context = ticket_context(ticket)
     if before["new"] and stage:
-        notify_customer(session, ticket, "customer_accepted")
+        notify_customer(session, ticket, "customer_accepted", lookups=lookups)
     for task in ready_tasks:
         if task.assignee and task.assignee != actor and task.created_at >= since:
             notify_staff(session, task.assignee, "assigned", {**context, "task": task.name}, ticket=ticket,
                          lookups=lookups)
     if _raised(before["priority"], ticket.priority):
-        notify_customer(session, ticket, "customer_escalated", {"reason": f"优先级由 {before['priority']} 提升为 {ticket.priority}"})
+        notify_customer(session, ticket, "customer_escalated", {"reason": f"优先级由 {before['priority']} 提升为 {ticket.priority}"},
+                        lookups=lookups)
     for bpmn_id in sorted(stage - before["stage"]):
         if bpmn_id in ESCALATION_STAGES:
-            notify_customer(session, ticket, "customer_escalated", {"reason": ESCALATION_STAGES[bpmn_id]})
+            notify_customer(session, ticket, "customer_escalated", {"reason": ESCALATION_STAGES[bpmn_id]}, lookups=lookups)
     if ticket.status != before["status"]:
         if ticket.status == TicketStatus.RESOLVED:
-            notify_customer(session, ticket, "customer_resolved")
+            notify_customer(session, ticket, "customer_resolved", lookups=lookups)
         elif ticket.status == TicketStatus.CLOSED:
-            notify_customer(session, ticket, "customer_closed")
+            notify_customer(session, ticket, "customer_closed", lookups=lookups)
     for clock in ticket.clocks:
         was_warned, was_breached = before["clocks"].get(clock.name, (False, False))
         if clock.warned_at is not None and not was_warned:

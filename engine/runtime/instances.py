@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager, joinedload
@@ -389,25 +389,29 @@ def _check_complaint_about(session: Session, values: dict) -> None:
 # --- the write path for tasks ---------------------------------------------------------
 
 
+# Built once, with its cache key: every step, claim and release runs it.
+_LOCKED_TASK = (
+    select(HumanTask)
+    .join(HumanTask.instance)
+    .options(
+        # row.instance holds it (the answer reads its form), with its version (the engine's spec)
+        contains_eager(HumanTask.instance).joinedload(ProcessInstance.version, innerjoin=True),
+        joinedload(HumanTask.ticket),  # the step's ticket, held for the whole step: no SELECT later
+    )
+    .where(HumanTask.id == bindparam("task_id"))
+    .execution_options(populate_existing=True)
+)
+_LOCKED_TASK_PG = _LOCKED_TASK.with_for_update(of=(HumanTask, ProcessInstance))
+
+
 def _locked_ready_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
     """The task row and its instance, both locked, read fresh, in one statement.
 
     PostgreSQL locks both rows (``FOR UPDATE OF``), so the task's state is the one
     committed last, as a second ``SELECT`` after locking the instance used to ensure.
     """
-    stmt = (
-        select(HumanTask)
-        .join(HumanTask.instance)
-        .options(
-            # row.instance holds it (the answer reads its form), with its version (the engine's spec)
-            contains_eager(HumanTask.instance).joinedload(ProcessInstance.version, innerjoin=True),
-            joinedload(HumanTask.ticket),  # the step's ticket, held for the whole step: no SELECT later
-        )
-        .where(HumanTask.id == task_id)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=(HumanTask, ProcessInstance))
-    row = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    row = session.scalars(_LOCKED_TASK_PG if postgresql else _LOCKED_TASK, {"task_id": task_id}).first()
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在 / no task {task_id}")
     instance = row.instance
