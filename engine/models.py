@@ -106,7 +106,11 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for integrations; only its SHA-256 is stored."""
+    """A bearer token for integrations; only its SHA-256 is stored.
+
+    It works until ``expires_at`` (``users.issue_token``); ``last_used_at`` is written
+    at most every ten minutes, so a user can tell which of their tokens are in use.
+    """
 
     __tablename__ = "api_token"
 
@@ -114,6 +118,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")

@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         DESK_CYCLE_START_DAY=int(os.environ.get("DESK_CYCLE_START_DAY", "21")),  # the assessment cycle's first day
         DESK_ATTACHMENTS_DIR=os.environ.get("DESK_ATTACHMENTS_DIR", os.path.join(app.instance_path, "attachments")),
         DESK_ATTACHMENT_MAX_BYTES=int(os.environ.get("DESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
+        DESK_API_TOKEN_DAYS=int(os.environ.get("DESK_API_TOKEN_DAYS", "30")),  # an API token's life, and its longest
     )
     if test_config:
         app.config.update(test_config)

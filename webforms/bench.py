@@ -209,7 +209,7 @@ def _logged_in(app, username: str):
 
         user = users.get_user(db.session, username)
         user_id, nonce = user.id, user.session_nonce
-        token = users.issue_token(db.session, user)
+        token, _row = users.issue_token(db.session, user)
         db.session.commit()
     with client.session_transaction() as sess:  # as auth.login_user leaves it (the nonce: issue 11)
         sess["_user_id"] = str(user_id)

@@ -11,10 +11,12 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from ..clock import now
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import ApiToken, Role, User
 from . import throttle
@@ -165,11 +167,39 @@ def end_sessions(user: User) -> None:
     user.session_nonce = secrets.token_hex(16)
 
 
-def issue_token(session: Session, user: User) -> str:
+TOKEN_DAYS = 30  # an API token's life when the app sets none (DESK_API_TOKEN_DAYS)
+TOKEN_TOUCH = timedelta(minutes=10)  # ``last_used_at`` is kept to this precision: one write per token per 10 minutes
+
+
+def issue_token(session: Session, user: User, *, days: int = TOKEN_DAYS) -> tuple[str, ApiToken]:
+    """A new bearer token that works for ``days``, and its row; the user's expired tokens are deleted.
+
+    Only the token's SHA-256 is stored: the token itself is shown once, to whoever asked.
+    """
+    at = now()
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at <= at))
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest()))
+    row = ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(), created_at=at,
+                   expires_at=at + timedelta(days=days))
+    session.add(row)
     session.flush()
-    return token
+    return token, row
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """The user's tokens that still work, the newest first."""
+    return list(session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at > now())
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ))
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> None:
+    """Delete one of the user's own tokens (another user's is reported as not found, like a missing one)."""
+    deleted = session.execute(
+        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)).rowcount
+    if not deleted:
+        raise NotFound(f"没有令牌 {token_id} / no token {token_id}")
 
 
 def with_roles(session: Session, user_id: int) -> User | None:
@@ -180,20 +210,33 @@ def with_roles(session: Session, user_id: int) -> User | None:
 # Built once: it runs before every API call, and a statement built per call costs a
 # quarter of the lookup (building it and its cache key) before it reaches the database.
 _USER_FOR_TOKEN = (
-    select(User)
+    select(User, ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("digest"), User.active.is_(True))
     .options(joinedload(User.roles))
 )
 
 
-def user_for_token(session: Session, token: str) -> User:
-    """The token's user with their roles, in one statement (it runs before every API call)."""
+def user_for_token(session: Session, token: str) -> tuple[User, int, bool]:
+    """The token's user with their roles, the token's id, and whether its use was written now.
+
+    One statement (it runs before every API call), and an ``UPDATE`` of ``last_used_at``
+    when the one stored is ten minutes old or more: the caller commits that at once,
+    as a read (``GET``) never commits and a refused call rolls back. An expired token is
+    refused with its own message, so a script knows to ask for a new one.
+    """
     digest = hashlib.sha256((token or "").encode()).hexdigest()
-    user = session.scalars(_USER_FOR_TOKEN, {"digest": digest}).unique().first()
-    if user is None:
+    found = session.execute(_USER_FOR_TOKEN, {"digest": digest}).unique().first()
+    if found is None:
         raise Forbidden("无效的令牌 / invalid token")
-    return user
+    user, token_id, expires_at, last_used_at = found
+    at = now()
+    if expires_at <= at:
+        raise Forbidden("令牌已过期，请重新获取 / the token has expired; ask for a new one")
+    touched = last_used_at is None or at - last_used_at >= TOKEN_TOUCH
+    if touched:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
+    return user, token_id, touched
 
 
 def users_with_role(session: Session, role: str) -> list[User]:

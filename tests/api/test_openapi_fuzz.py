@@ -25,7 +25,9 @@ from schemathesis.specs.openapi.checks import (
 from webforms.api.openapi import build_spec
 
 EXAMPLES = 6  # per operation, user and mode: 52 operations × 2 users × 2 modes ≈ 1,250 calls
-SKIP = {("POST", "/api/alerts")}  # an alert source's token, not a user's: tests/api/test_alerts.py
+SKIP = {("POST", "/api/alerts"),  # an alert source's token, not a user's: tests/api/test_alerts.py
+        # a drawn id can be the caller's own token, which would end the run's calls: tests/api/test_tokens.py
+        ("DELETE", "/api/tokens/{token_id}")}
 POSITIVE = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # invalid input: refused without a server error, with a documented status (the API ignores unknown query
 # arguments and fields, as HTTP APIs do, so schemathesis' negative_data_rejection is not asked for)

@@ -26,9 +26,11 @@ def token_required(*roles: str):
             if not header.startswith("Bearer "):
                 return {"error": "unauthorized", "message": "需要令牌 / bearer token required"}, 401
             try:
-                g.user = users.user_for_token(db.session, header[7:].strip())
+                g.user, g.token_id, touched = users.user_for_token(db.session, header[7:].strip())
             except Forbidden as exc:
                 return {"error": "unauthorized", "message": exc.message}, 401
+            if touched:  # the token's last use, kept whatever the view does (at most every ten minutes)
+                db.session.commit()
             if accounts.is_customer_only(g.user):  # issue 15: portal accounts use the portal, not the staff API
                 return {"error": "unauthorized", "message": "客户账号不能使用工作人员接口 / customer accounts cannot use the staff API"}, 401
             if roles and not g.user.has_role(*roles):

@@ -13,6 +13,10 @@ from . import bp, schemas
 _OPERATIONS = [
     ("/api/tokens", "post", "Exchange username/password for a bearer token; 401 when wrong, 429 with Retry-After while this client must wait after failures",
      "TokenRequest", "TokenResponse", 201, False, (401, 429)),
+    ("/api/tokens", "get", "The caller's tokens that still work, the newest first: created, expires, last used (to ten "
+     "minutes), current (the one this call used)", None, "TokenList", 200, True, ()),
+    ("/api/tokens/{token_id}", "delete", "Revoke one of the caller's tokens (the current one too); another user's is not found",
+     None, "empty", 204, True, ()),
     ("/api/me", "get", "Who the token belongs to", None, "Me", 200, True, ()),
     ("/api/tickets", "post", "Register a call (intake fields); completes the intake task", "TicketRequest", "TicketDetail", 201, True, (404, 409)),
     ("/api/tickets", "get", "Search tickets (q: text or number prefix, % and _ literal; status, type, priority, organisation, "
@@ -118,6 +122,8 @@ def _ref(name: str) -> dict:
 
 
 def _answer(name: str) -> dict:
+    if name == "empty":
+        return {"description": "Done (no body)"}
     if name == "binary":
         return {"description": "The file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}
     schema = {"type": "object"} if name == "object" else _ref(name)
@@ -160,7 +166,7 @@ def build_spec() -> dict:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("Note", "NoteRequest", "AttachmentInfo", "CustomerRequest", "CustomerDetail", "CustomerPage",
                  "CustomerLink", "KbHit", "KbArticle", "Onsite", "AnnouncementInfo",  # issue 14: before what nests them
-                 "PauseEntry", "TokenRequest", "TokenResponse", "Error", "Task", "CompleteRequest", "TicketDetail",
+                 "PauseEntry", "TokenRequest", "TokenResponse", "TokenInfo", "TokenList", "Error", "Task", "CompleteRequest", "TicketDetail",
                  "TicketPage", "Version", "StartRequest", "Instance", "Report", "ReassignRequest", "ChaseRequest", "TaskForm",
                  "TaskPage", "PauseRequest",
                  # issue 11: every endpoint's request and answer

@@ -4,7 +4,7 @@ Task form data is validated by the schema the engine builds from each task's
 ``camunda:formData`` (engine.runtime.forms), not here.
 """
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from engine.errors import Invalid
 
@@ -20,12 +20,29 @@ def load(schema: Schema, data: dict) -> dict:
 class TokenRequest(Schema):
     username = fields.String(required=True)
     password = fields.String(required=True)
+    # days the token works: 1 up to the desk's setting (DESK_API_TOKEN_DAYS, 30 unless set), which is the default
+    expires_in_days = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=None)
 
 
 class TokenResponse(Schema):
     token = fields.String()
     username = fields.String()
     roles = fields.List(fields.String())
+    expires_at = fields.DateTime()
+
+
+class TokenInfo(Schema):
+    """One of the caller's tokens (never the token itself: only its hash is kept)."""
+
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)  # to ten minutes
+    current = fields.Boolean()  # the token this call was made with
+
+
+class TokenList(Schema):
+    items = fields.List(fields.Nested(TokenInfo))
 
 
 class Error(Schema):
