@@ -187,6 +187,34 @@ def user_password(username: str, password: str) -> None:
     click.echo(f"password of {username} changed; their sessions have ended, {revoked} API token(s) revoked")
 
 
+@user.command("tokens")
+@click.argument("username")
+@click.option("--revoke", "revoke", type=int, multiple=True, help="Revoke the token with this id; repeat for several.")
+@click.option("--revoke-all", is_flag=True, help="Revoke every token the user holds.")
+def user_tokens(username: str, revoke: tuple[int, ...], revoke_all: bool) -> None:
+    """List a user's API tokens that still work (id, issued, expires, last used; UTC), or revoke them."""
+    _app()
+    try:
+        user = users.get_user(db.session, username)
+        if revoke_all:
+            revoked = users.revoke_tokens(db.session, user)
+        else:
+            for token_id in revoke:
+                users.revoke_token(db.session, user, token_id)
+            revoked = len(revoke)
+    except EngineError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    if revoke_all or revoke:
+        click.echo(f"{revoked} API token(s) of {username} revoked")
+        return
+    click.echo(f"{'id':>8}  {'issued':<16}  {'expires':<16}  last used")
+    for row in users.tokens_of(db.session, user):
+        used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "-"
+        click.echo(f"{row.id:>8}  {row.created_at:%Y-%m-%d %H:%M}  {row.expires_at:%Y-%m-%d %H:%M}  {used}")
+
+
 @main.command()
 @click.option("--max-sleep", default=1.0, show_default=True, help="Longest sleep between rounds, seconds.")
 def worker(max_sleep: float) -> None:

@@ -157,7 +157,7 @@ def set_password(session: Session, user: User, password: str) -> int:
         raise Invalid("密码必填 / a password is required", fields={"password": ["必填 / required"]})
     user.password_hash = hash_password(password)
     end_sessions(user)
-    revoked = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    revoked = revoke_tokens(session, user)
     session.flush()
     return revoked
 
@@ -192,6 +192,11 @@ def tokens_of(session: Session, user: User) -> list[ApiToken]:
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at > now())
         .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     ))
+
+
+def revoke_tokens(session: Session, user: User) -> int:
+    """Delete every token of the user (a leaked one, a new password); returns how many."""
+    return session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> None:

@@ -122,3 +122,38 @@ def test_expired_tokens_are_neither_listed_nor_kept_once_a_new_one_is_issued(app
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 3
             db.session.remove()
+
+
+def test_an_admin_lists_and_revokes_a_users_tokens_from_the_command_line(app, client):
+    from click.testing import CliRunner
+
+    from webforms.cli import main
+
+    def desk(*args):
+        return CliRunner().invoke(main, ["user", "tokens", *args],
+                                  env={"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}, catch_exceptions=False)
+
+    with time_machine.travel(T0, tick=False):
+        tokens = [_token(client).get_json()["token"] for _ in range(3)]
+        kept = _token(client, "pm1").get_json()["token"]
+        client.get("/api/me", headers=_auth(tokens[0]))
+        ids = [r.id for r in _rows(app)]
+        listing = desk("agent1")
+        assert listing.exit_code == 0
+        lines = listing.output.splitlines()[1:]
+        assert [int(line.split()[0]) for line in lines] == ids[::-1]
+        assert lines[-1].split()[1:] == ["2026-12-03", "02:00", "2027-01-02", "02:00", "2026-12-03", "02:00"]
+        assert lines[0].endswith("-")  # never used
+
+        result = desk("agent1", "--revoke", str(ids[1]))
+        assert result.exit_code == 0 and "1 API token(s) of agent1 revoked" in result.output
+        assert [client.get("/api/me", headers=_auth(t)).status_code for t in tokens] == [200, 401, 200]
+        pm_id = _rows(app, "pm1")[0].id
+        result = desk("agent1", "--revoke", str(pm_id))  # not agent1's: refused, nothing revoked
+        assert result.exit_code != 0 and f"no token {pm_id}" in result.output
+        assert client.get("/api/me", headers=_auth(kept)).status_code == 200
+        result = desk("agent1", "--revoke-all")
+        assert result.exit_code == 0 and "2 API token(s) of agent1 revoked" in result.output
+        assert [client.get("/api/me", headers=_auth(t)).status_code for t in tokens] == [401, 401, 401]
+        assert client.get("/api/me", headers=_auth(kept)).status_code == 200
+        assert desk("nobody").exit_code != 0
