@@ -43,7 +43,9 @@ def seed() -> None:
 
 
 def _config(uri: str) -> dict:
-    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True}
+    # tests travel months ahead with the tokens they fetched first; tests/api/test_tokens.py sets the desk's 30 days
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True,
+            "DESK_API_TOKEN_DAYS": 3650}
 
 
 @pytest.fixture(scope="session")

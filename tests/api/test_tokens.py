@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
@@ -9,6 +10,22 @@ from engine.models import ApiToken, User
 from webforms.extensions import db
 
 T0 = datetime(2026, 12, 3, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def thirty_days(app):
+    """The desk's own setting (conftest gives other tests ten years: they travel months ahead)."""
+    app.config["DESK_API_TOKEN_DAYS"] = 30
+
+
+def test_the_desk_gives_a_token_thirty_days_unless_told_otherwise(monkeypatch, tmp_path):
+    from webforms import create_app
+
+    uri = f"sqlite:///{tmp_path / 'd.sqlite'}"
+    monkeypatch.delenv("DESK_API_TOKEN_DAYS", raising=False)
+    assert create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "x"}).config["DESK_API_TOKEN_DAYS"] == 30
+    monkeypatch.setenv("DESK_API_TOKEN_DAYS", "7")
+    assert create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "x"}).config["DESK_API_TOKEN_DAYS"] == 7
 
 
 def _token(client, username="agent1", **extra):
