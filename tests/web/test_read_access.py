@@ -98,6 +98,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("processes.draft_file", "/processes/drafts/{draft}/files/service_desk.bpmn", EDITORS),
     # the JSON API
     ("api.me", "/api/me", STAFF),
+    ("api.list_tokens", "/api/tokens", STAFF),  # one's own tokens: every staff token lists its owner's
     ("api.openapi_json", "/api/openapi.json", None),  # public
     ("api.list_tickets", "/api/tickets", STAFF),
     ("api.list_tickets", "/api/tickets?q={b}", STAFF),
@@ -147,7 +148,7 @@ WRITES = {
     "api.confirm_onsite_backup", "api.sign_onsite", "api.create_portal_account", "api.start_instance",
     "api.claim_task", "api.complete_task", "api.reassign_task", "api.unclaim_task", "api.create_ticket",
     "api.add_attachment", "api.chase_ticket", "api.link_ticket", "api.add_note", "api.add_onsite",
-    "api.pause_ticket", "api.resume_ticket", "api.supplement_ticket", "api.create_token", "calendars.add_days",
+    "api.pause_ticket", "api.resume_ticket", "api.supplement_ticket", "api.create_token", "api.revoke_token", "calendars.add_days",
     "calendars.remove_day", "calendars.save_hours", "calendars.save_pause_rules", "channels.release",
     "customers.add", "customers.edit", "customers.from_ticket", "customers.create", "inbox.bulk",
     "knowledge.review", "knowledge.save", "knowledge.use", "knowledge.create", "i18n.switch", "auth.logout",
