@@ -39,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    if not 1 <= app.config["DESK_API_TOKEN_DAYS"] <= 3650:  # a token's end must be a date: refused at start, not per call
+        raise RuntimeError("DESK_API_TOKEN_DAYS 应为 1–3650 / must be 1 to 3650 days")
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # one connection per request thread of a gunicorn worker, plus the timer thread
         # (issue 12): sized to the workers, never more connections than can be used. The

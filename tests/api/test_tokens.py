@@ -26,6 +26,10 @@ def test_the_desk_gives_a_token_thirty_days_unless_told_otherwise(monkeypatch, t
     assert create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "x"}).config["DESK_API_TOKEN_DAYS"] == 30
     monkeypatch.setenv("DESK_API_TOKEN_DAYS", "7")
     assert create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "x"}).config["DESK_API_TOKEN_DAYS"] == 7
+    for wrong in ("0", "3651"):
+        monkeypatch.setenv("DESK_API_TOKEN_DAYS", wrong)
+        with pytest.raises(RuntimeError, match="1 to 3650 days"):
+            create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "x"})
 
 
 def _token(client, username="agent1", **extra):
