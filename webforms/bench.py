@@ -418,6 +418,7 @@ def _serve(url: str, workers: int, threads: int):
     for _ in range(300):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                log.close()  # the server writes on to its own copy; only a failed start is read back
                 return server, port
         except OSError:
             time.sleep(0.1)
@@ -458,6 +459,77 @@ def http_bench(url: str, *, small=(1_000, 10_000), large=(100_000, 1_000_000), w
         engine.dispose()
         yield f" {open_tickets:,} open / {closed_tickets:,} closed tickets:"
         yield from _http_once(url, workers=workers, threads=threads, clients=clients, seconds=seconds)
+
+
+# --- floor: what a request costs before it does any work -----------------------------------------
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children: the gunicorn arbiter and its workers."""
+    clock = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / clock
+    return total
+
+
+def floor_bench(url: str, *, workers: int = 4, threads: int = THREADS, clients: int = 8,
+                seconds: float = 10.0) -> list[str]:
+    """Requests/s and the server's CPU per request for calls that do almost nothing, through gunicorn.
+
+    ``GET /api/me`` is HTTP, Flask, the token's lookup and the transaction's end: the floor
+    every API call stands on (a completion is 2.125 calls: its list, itself, an eighth
+    of a creation). ``GET /api/openapi.json`` needs no token. The server's CPU is read
+    from ``/proc`` (the arbiter and its workers), so the clients' own CPU is not in it.
+    """
+    engine = fresh(url)
+    engine.dispose()
+    server, port = _serve(url, workers, threads)
+    lines = [f"desk bench floor: one call over and over from {clients} keep-alive clients, {seconds:g} s each, "
+             f"through gunicorn ({workers} workers × {threads} threads, PostgreSQL)"]
+    try:
+        first = _Client(port)
+        token = first.call("POST", "/api/tokens", {"username": "agent1", "password": "demo"})["token"]
+        first.conn.close()
+        for path in ("/api/me", "/api/openapi.json"):
+            done, stop, errors = [0] * clients, threading.Event(), []
+
+            def loop(i: int, path=path, done=done, stop=stop, errors=errors) -> None:
+                client = _Client(port)
+                try:
+                    while not stop.is_set():
+                        client.call("GET", path, token=token)
+                        done[i] += 1
+                except Exception as exc:  # reported below
+                    errors.append(exc)
+                finally:
+                    client.conn.close()
+
+            callers = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+            for t in callers:
+                t.start()
+            time.sleep(min(2.0, seconds))  # every worker warm
+            calls, cpu, started = sum(done), _server_cpu(server.pid), time.perf_counter()
+            time.sleep(seconds)
+            calls, cpu, elapsed = sum(done) - calls, _server_cpu(server.pid) - cpu, time.perf_counter() - started
+            stop.set()
+            for t in callers:
+                t.join()
+            if errors or not calls:
+                raise SystemExit(f"bench floor: {path}: {errors[0] if errors else 'no call answered'}")
+            lines.append(f"  GET {path:<18} {calls / elapsed:7.0f} requests/s   server CPU {cpu * 1000 / calls:6.2f} ms a request")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return lines
 
 
 # --- calls: what one ticket life costs, counted ----------------------------------------------------

@@ -366,6 +366,19 @@ def bench_http(url, open_, closed, small_open, small_closed, workers, threads, c
                            threads=threads, clients=clients, seconds=seconds))
 
 
+@bench.command("floor")
+@_BENCH_URL
+@click.option("--workers", default=4, show_default=True, help="gunicorn workers.")
+@click.option("--threads", default=THREADS, show_default=True, help="Threads per worker (default: as desk serve).")
+@click.option("--clients", default=8, show_default=True, help="Concurrent keep-alive clients.")
+@click.option("--seconds", default=10.0, show_default=True, help="Length of each measured run.")
+def bench_floor(url, workers, threads, clients, seconds) -> None:
+    """What a call costs the server before it does any work: GET /api/me and /api/openapi.json, CPU per request."""
+    from . import bench as scale
+
+    _echo(scale.floor_bench(url, workers=workers, threads=threads, clients=clients, seconds=seconds))
+
+
 @bench.command("calls")
 @_BENCH_URL
 @click.option("--lives", default=10, show_default=True, help="Ticket lives counted (after 5 warm-ups).")
