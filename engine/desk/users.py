@@ -212,8 +212,8 @@ def with_roles(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id, options=[joinedload(User.roles)])
 
 
-# Built once: it runs before every API call, and a statement built per call costs a
-# quarter of the lookup (building it and its cache key) before it reaches the database.
+# Built once: it runs before every API call, and building the statement and its cache key
+# per call took 16–27 % of the lookup's CPU (two alternated rounds of 500 lookups).
 _USER_FOR_TOKEN = (
     select(User, ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at)
     .join(ApiToken, ApiToken.user_id == User.id)
