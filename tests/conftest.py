@@ -2,8 +2,9 @@
 deployed), ``client``, ``runner``, ``db_session`` and ``api`` (JSON calls as a user).
 
 SQLite (the default): the seeded database is built once per run and copied for
-each test. PostgreSQL (``DATABASE_URL=postgresql+psycopg://…``): tables are
-dropped, created and seeded for each test.
+each test. PostgreSQL (``DATABASE_URL=postgresql+psycopg://…``): the schema is built
+and seeded once per run, and each test starts from the seeded rows put back
+(``_restore_postgres``); a test that changed the schema makes the next one build it afresh.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from engine.authoring import versions
 from engine.desk import users
@@ -59,14 +61,67 @@ def seeded_sqlite(tmp_path_factory) -> Path:
     return path
 
 
+# The public schema's tables, columns, indexes, constraints and triggers, as one string: equal
+# to the one taken after seeding unless a test changed the schema (a bench rebuilds it, say).
+_SCHEMA_FINGERPRINT = """
+SELECT (SELECT count(*) || ':' || sum(hashtext(concat_ws(':', c.relname, c.relkind, a.attname, a.atttypid, a.attnotnull)))
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE n.nspname = 'public')
+ || ' ' || (SELECT count(*) || ':' || coalesce(sum(hashtext(concat_ws(':', k.conname, k.contype))), 0)
+              FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = 'public')
+ || ' ' || (SELECT count(*) || ':' || coalesce(sum(hashtext(t.tgname::text)), 0)
+              FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public')
+"""
+
+
+@pytest.fixture(scope="session")
+def seeded_postgres() -> dict:
+    """What ``_restore_postgres`` puts back, filled by its first call: the schema's fingerprint, rows, sequences."""
+    return {}
+
+
+def _restore_postgres(app, seeded: dict) -> None:
+    """The database as ``seed()`` left it, for one test.
+
+    Dropping, creating and seeding the schema took ~0.6–1 s a test, most of the
+    PostgreSQL pass. The seed is a few dozen rows: deleting every table's rows and
+    inserting those again, with each sequence where seeding left it, gives the next
+    test the same rows and the same ids in ~50 ms. The schema is built again when its
+    fingerprint differs from the seeded one's.
+    """
+    with app.app_context():
+        with db.engine.begin() as conn:
+            if conn.exec_driver_sql(_SCHEMA_FINGERPRINT).scalar() == seeded.get("fingerprint"):
+                tables = db.metadata.sorted_tables
+                conn.exec_driver_sql("; ".join(f'DELETE FROM "{table.name}"' for table in reversed(tables)))
+                for table in tables:
+                    if seeded["rows"][table.name]:
+                        conn.execute(table.insert(), seeded["rows"][table.name])
+                if seeded["sequences"]:
+                    conn.exec_driver_sql("SELECT " + ", ".join(
+                        f"setval('{name}', {last or 1}, {'false' if last is None else 'true'})"
+                        for name, last in seeded["sequences"]))
+                return
+        db.drop_all()
+        seed()
+        conn = db.session.connection()
+        seeded["rows"] = {table.name: [row._asdict() for row in conn.execute(select(table))]
+                          for table in db.metadata.sorted_tables}
+        seeded["sequences"] = conn.exec_driver_sql(
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value"
+            " FROM pg_sequences WHERE schemaname = 'public'").all()
+        seeded["fingerprint"] = conn.exec_driver_sql(_SCHEMA_FINGERPRINT).scalar()
+        db.session.commit()
+        db.session.remove()
+
+
 @pytest.fixture
 def app(request, tmp_path):
     if ON_POSTGRES:
         app = create_app(_config(DATABASE_URL))
-        with app.app_context():
-            db.drop_all()
-            seed()
-            db.session.remove()
+        _restore_postgres(app, request.getfixturevalue("seeded_postgres"))
     else:
         path = tmp_path / "desk.sqlite"
         shutil.copy(request.getfixturevalue("seeded_sqlite"), path)
