@@ -270,7 +270,14 @@ def run_kb(*, articles: int = 10_000, queries: int = 200, url: str | None = None
 # --- issue 11: diagram code under hard limits (desk bench jail) ---
 
 
-def _per_call(call, repeat: int) -> list[float]:
+def percentile(values: list[float], p: float) -> float:
+    """The value below which ``p`` of them lie (the nearest rank; nan for none)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else float("nan")
+
+
+def per_call(call: Callable[[], object], repeat: int) -> list[float]:
+    """Seconds each of ``repeat`` calls took."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -280,9 +287,7 @@ def _per_call(call, repeat: int) -> list[float]:
 
 
 def _us(values: list[float]) -> str:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"median {statistics.median(values) * 1e6:,.0f} µs, p95 {p95 * 1e6:,.0f} µs"
+    return f"median {statistics.median(values) * 1e6:,.0f} µs, p95 {percentile(values, 0.95) * 1e6:,.0f} µs"
 
 
 def run_jail(*, repeat: int = 2000, completions: int = 80) -> list[str]:
@@ -292,9 +297,9 @@ def run_jail(*, repeat: int = 2000, completions: int = 80) -> list[str]:
     env = sandbox.SandboxEnvironment()
     data = {**INTAKE, "priority": "P2", "items": list(range(20))}
     env.evaluate("sum(items) > 2", dict(data))  # start the pool
-    fast = _per_call(lambda: env.evaluate("priority == 'P1' and impact != 'high'", data), repeat)
-    child_eval = _per_call(lambda: env.evaluate("sum(items) > 2", data), repeat)
-    child_exec = _per_call(lambda: env.execute("total = sum(items)", dict(data)), repeat)
+    fast = per_call(lambda: env.evaluate("priority == 'P1' and impact != 'high'", data), repeat)
+    child_eval = per_call(lambda: env.evaluate("sum(items) > 2", data), repeat)
+    child_exec = per_call(lambda: env.execute("total = sum(items)", dict(data)), repeat)
 
     def fresh_child() -> None:
         child = jail._Child(jail.limits())
@@ -304,7 +309,7 @@ def run_jail(*, repeat: int = 2000, completions: int = 80) -> list[str]:
         finally:
             child.kill()
 
-    spawn = _per_call(fresh_child, 5)
+    spawn = per_call(fresh_child, 5)
     tickets = max(1, completions // len(STEPS))
     with _desk_database() as factory:
         calls, seconds = jail.stats["calls"], jail.stats["seconds"]

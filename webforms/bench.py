@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import db as engine_db
 from engine.authoring import versions
+from engine.bench import per_call, percentile
 from engine.clock import now
 from engine.desk import search, users
 from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
@@ -169,19 +170,9 @@ def populate(engine, *, open_tickets: int, closed_tickets: int) -> None:
 # --- measuring --------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else float("nan")
-
-
 def timed(call: Callable[[], object], repeat: int) -> list[float]:
     call()  # warm: plans, caches
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return times
+    return per_call(call, repeat)
 
 
 def table(title: str, small: dict[str, list[float]], large: dict[str, list[float]], sizes: tuple[str, str]) -> list[str]:
