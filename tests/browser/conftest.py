@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,7 +31,7 @@ VIEWPORT = {"width": 1366, "height": 768}
 
 
 def pytest_collection_modifyitems(items) -> None:
-    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+    if ON_POSTGRES:
         # every browser test serves its own desk on its own SQLite file (``serve_desk``): the
         # PostgreSQL pass would only run them again, unchanged
         for item in items:
