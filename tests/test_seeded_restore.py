@@ -48,3 +48,25 @@ def test_rows_and_ids_are_put_back_and_a_changed_schema_is_built_again(app, seed
         assert [(row.id, row.username) for row in rebuilt[0]] == [(row.id, row.username) for row in seeded[0]]
         assert rebuilt[1:] == seeded[1:]
         db.session.rollback()
+
+
+def test_a_run_that_starts_on_an_empty_database_builds_it(app, seeded_postgres):
+    """CI's database is empty when its first test starts; a bench may leave it so mid-run."""
+    with app.app_context():
+        db.drop_all()
+        db.session.remove()
+
+    fresh: dict = {}  # the first test of a run: nothing seeded yet
+    _restore_postgres(app, fresh)
+    with app.app_context():
+        assert users.get_user(db.session, "owner1") is not None
+        db.session.remove()
+    assert fresh["fingerprint"] == seeded_postgres["fingerprint"]
+
+    with app.app_context():
+        db.drop_all()
+        db.session.remove()
+    _restore_postgres(app, seeded_postgres)  # mid-run: an empty schema's fingerprint is not the seeded one's
+    with app.app_context():
+        assert users.get_user(db.session, "owner1") is not None
+        db.session.remove()
