@@ -227,3 +227,30 @@ def test_a_list_narrowed_to_one_ticket_holds_what_the_whole_list_holds_of_it(api
                 for number in (group, kept, dispatched, pm):
                     narrowed = api.get(username, f"{query}&ticket={number}").get_json()["items"]
                     assert narrowed == [t for t in whole if t["ticket"] == number], (username, scope, sort, number)
+
+
+def test_a_narrowed_list_keeps_its_filters_its_pages_and_its_count(api):
+    """The narrowed list's statement is built once per shape (issue 12); filters, pages and the count still apply."""
+    number = api.new_ticket()["number"]  # agent1 holds the classification
+    instance = api.ticket(number)["instance_id"]
+
+    def listed(username, query):
+        body = api.get(username, f"/api/tasks?{query}").get_json()
+        return [t["bpmn_id"] for t in body["items"]], body["total"], body["pages"]
+
+    assert listed("agent1", f"scope=mine&ticket={number}") == (["classify"], 1, 1)
+    assert listed("agent1", f"scope=group&ticket={number}&per_page=1") == (["classify"], 1, 1)  # a full page: counted
+    assert listed("agent1", f"scope=group&ticket={number}&per_page=1&page=2") == ([], 1, 1)
+    assert listed("agent1", f"ticket={number}&stage=classify") == (["classify"], 1, 1)
+    assert listed("agent1", f"ticket={number}&stage=online_fix") == ([], 0, 1)
+    assert listed("agent1", f"instance={instance}&stage=classify&sort=-due") == (["classify"], 1, 1)
+    assert listed("agent1", f"ticket={number}&instance={instance}") == (["classify"], 1, 1)
+    assert listed("agent1", f"ticket={number}&instance={instance + 1000}") == ([], 0, 1)
+    assert listed("eng1", f"scope=group&ticket={number}") == ([], 0, 1)  # not offered to engineers
+    assert listed("lead1", f"scope=all&ticket={number}&per_page=1") == (["classify"], 1, 1)
+    assert listed("lead1", f"scope=mine&ticket={number}") == ([], 0, 1)
+    # readers of one shape share the statement, each with their own name and roles
+    offered = api.new_ticket("admin1")["number"]  # nobody holds it: offered to the agents
+    assert listed("agent1", f"scope=group&ticket={offered}") == (["classify"], 1, 1)
+    assert listed("eng2", f"scope=group&ticket={offered}") == ([], 0, 1)
+    assert listed("agent1", f"scope=mine&ticket={offered}") == ([], 0, 1)
