@@ -387,19 +387,23 @@ def inbox_page(
         raise Invalid(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间 / per_page must be 1 to {MAX_PAGE_SIZE}",
                       fields={"per_page": [str(per_page)]})
     page = max(1, page)
-    conditions = [HumanTask.state == TaskState.READY]
-    instance_condition = number_condition = None
-    if instance_id:
-        instance_condition = HumanTask.instance_id == instance_id
-        conditions.append(instance_condition)
     filters = {name: value for name, value in (filters or {}).items() if value}
-    if filters.get("stage"):
-        conditions.append(HumanTask.bpmn_id == filters["stage"])
-    ticket_conditions = [TICKET_FILTERS[name] == value for name, value in filters.items() if name in TICKET_FILTERS]
-    if ticket:
-        number_condition = Ticket.number == ticket
-        ticket_conditions.append(number_condition)
+    stage = [HumanTask.bpmn_id == filters["stage"]] if filters.get("stage") else []
+    ticket_filters = [TICKET_FILTERS[name] == value for name, value in filters.items() if name in TICKET_FILTERS]
     column = SORTS[key]
+    order = [column.desc() if sort.startswith("-") else column.asc()]
+    if key == "due":
+        order = [order[0].nulls_last()]  # tasks without a deadline last, as the index stores them
+    order += [HumanTask.due_at.asc().nulls_last(), HumanTask.id]
+    every = _reach(user, scope) == "every"
+    if (ticket or instance_id) and not (every and key in OPEN_TICKET_SORTS):
+        return _narrowed(session, user, scope, ticket=ticket, instance_id=instance_id, extra=stage + ticket_filters,
+                         order=None if sort == "due" else order, page=page, per_page=per_page)
+    conditions = [HumanTask.state == TaskState.READY]
+    if instance_id:
+        conditions.append(HumanTask.instance_id == instance_id)
+    conditions += stage
+    ticket_conditions = ticket_filters + ([Ticket.number == ticket] if ticket else [])
     joined = bool(ticket_conditions) or column.class_ is Ticket
 
     def base(*columns):
@@ -408,10 +412,6 @@ def inbox_page(
             stmt = stmt.outerjoin(Ticket, Ticket.id == HumanTask.ticket_id).where(*ticket_conditions)
         return stmt
 
-    order = [column.desc() if sort.startswith("-") else column.asc()]
-    if key == "due":
-        order = [order[0].nulls_last()]  # tasks without a deadline last, as the index stores them
-    order += [HumanTask.due_at.asc().nulls_last(), HumanTask.id]
     parts = _parts(user, scope)
     reach = page * per_page  # each part needs at most this many rows in the list's order
 
@@ -432,12 +432,6 @@ def inbox_page(
                 part_order = [TaskCandidate.due_at.asc().nulls_last(), TaskCandidate.task_id]
         return stmt.order_by(*part_order) if ordered else stmt
 
-    every = parts == [(None, [])]
-    if (ticket or instance_id) and not (every and key in OPEN_TICKET_SORTS):
-        extra = [c for c in conditions[1:] if c is not instance_condition] + [
-            c for c in ticket_conditions if c is not number_condition]
-        return _narrowed(session, user, scope, ticket=ticket, instance_id=instance_id, extra=extra,
-                         order=None if sort == "due" else order, page=page, per_page=per_page)
     if every and key in OPEN_TICKET_SORTS:
         return _all_by_ticket(session, conditions, ticket_conditions, key, sort.startswith("-"), page, per_page)
     if len(parts) == 1 and parts[0][0] is None:
