@@ -27,5 +27,5 @@ def test_bench_floor_prints_requests_and_server_cpu_for_each_call():
     assert result.exit_code == 0, result.output
     figures = dict((path, (float(rate), float(cpu))) for path, rate, cpu in re.findall(
         r"^  GET (\S+) +(\d+) requests/s +server CPU +([\d.]+) ms a request$", result.output, re.M))
-    assert set(figures) == {"/api/me", "/api/openapi.json"}, result.output
+    assert set(figures) == {"/api/me", "/api/openapi.json", "/plain", "/read"}, result.output  # the desk, then the stack
     assert all(rate > 0 and cpu > 0 for rate, cpu in figures.values()), result.output

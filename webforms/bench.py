@@ -396,16 +396,18 @@ def _drive(port: int, tokens: dict[str, str], clients: int, seconds: float, pace
     return len(completes) / elapsed, completes, [d for kind, d in out if kind == "create"]
 
 
-def _serve(url: str, workers: int, threads: int):
+def _serve(url: str, workers: int, threads: int, *, yardstick: bool = False):
+    """``desk serve`` on ``url`` (or, with ``yardstick``, gunicorn serving ``yardstick()`` the same way): (process, port)."""
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=url, DESK_THREADS=str(threads))
     env.setdefault("SECRET_KEY", secrets.token_hex(32))  # a throw-away server signs its sessions with a throw-away key
+    if yardstick:
+        command = ["-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
+                   "--bind", f"127.0.0.1:{port}", "webforms.bench:yardstick()"]
+    else:
+        command = ["-c", "from webforms.cli import main; main()", "serve", "--port", str(port), "--workers", str(workers)]
     log = tempfile.TemporaryFile()  # a pipe nobody reads would stall the server once full
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from webforms.cli import main; main()", "serve", "--port", str(port),
-         "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=log,
-    )
+    server = subprocess.Popen([sys.executable, *command], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(300):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -472,51 +474,97 @@ def _server_cpu(pid: int) -> float:
     return total
 
 
+def yardstick():
+    """What ``floor_bench`` measures the desk against: Flask and one read through psycopg, nothing of the desk.
+
+    gunicorn builds it (``webforms.bench:yardstick()``) with the desk's worker class, workers
+    and threads. ``GET /plain`` answers four fields, as ``/api/me`` does; ``GET /read`` first
+    reads a user row as a prepared statement in a transaction, on one connection per thread.
+    What the desk's calls cost above these two is the desk's own.
+    """
+    import psycopg
+    from flask import Flask
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql").render_as_string(hide_password=False)
+    app = Flask("yardstick")
+    local = threading.local()
+
+    @app.get("/plain")
+    def plain():
+        return {"id": 1, "username": "agent1", "display_name": "坐席一", "roles": ["agent"]}
+
+    @app.get("/read")
+    def read():
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = psycopg.connect(dsn)
+        with conn.transaction():
+            row = conn.execute('SELECT id, username FROM "user" WHERE username = %s', ("agent1",), prepare=True).fetchone()
+        return {"id": row[0], "username": row[1], "display_name": "坐席一", "roles": ["agent"]}
+
+    return app
+
+
+def _hammer(server, port: int, path: str, token: str | None, clients: int, seconds: float) -> str:
+    """One call over and over from ``clients`` keep-alive clients: its line of requests/s and server CPU a request."""
+    done, stop, errors = [0] * clients, threading.Event(), []
+
+    def loop(i: int) -> None:
+        client = _Client(port)
+        try:
+            while not stop.is_set():
+                client.call("GET", path, token=token)
+                done[i] += 1
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            client.conn.close()
+
+    callers = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+    for t in callers:
+        t.start()
+    time.sleep(min(2.0, seconds))  # every worker warm
+    calls, cpu, started = sum(done), _server_cpu(server.pid), time.perf_counter()
+    time.sleep(seconds)
+    calls, cpu, elapsed = sum(done) - calls, _server_cpu(server.pid) - cpu, time.perf_counter() - started
+    stop.set()
+    for t in callers:
+        t.join()
+    if errors or not calls:
+        raise SystemExit(f"bench floor: {path}: {errors[0] if errors else 'no call answered'}")
+    return f"  GET {path:<18} {calls / elapsed:7.0f} requests/s   server CPU {cpu * 1000 / calls:6.2f} ms a request"
+
+
 def floor_bench(url: str, *, workers: int = 4, threads: int = THREADS, clients: int = 8,
                 seconds: float = 10.0) -> list[str]:
     """Requests/s and the server's CPU per request for calls that do almost nothing, through gunicorn.
 
     ``GET /api/me`` is HTTP, Flask, the token's lookup and the transaction's end: the floor
     every API call stands on (a completion is 2.125 calls: its list, itself, an eighth
-    of a creation). ``GET /api/openapi.json`` needs no token. The server's CPU is read
+    of a creation). ``GET /api/openapi.json`` needs no token. Then the same for the
+    ``yardstick`` app under the same gunicorn: the stack alone. The server's CPU is read
     from ``/proc`` (the arbiter and its workers), so the clients' own CPU is not in it.
     """
     engine = fresh(url)
     engine.dispose()
-    server, port = _serve(url, workers, threads)
     lines = [f"desk bench floor: one call over and over from {clients} keep-alive clients, {seconds:g} s each, "
              f"through gunicorn ({workers} workers × {threads} threads, PostgreSQL)"]
+    server, port = _serve(url, workers, threads)
     try:
         first = _Client(port)
         token = first.call("POST", "/api/tokens", {"username": "agent1", "password": "demo"})["token"]
         first.conn.close()
         for path in ("/api/me", "/api/openapi.json"):
-            done, stop, errors = [0] * clients, threading.Event(), []
-
-            def loop(i: int, path=path, done=done, stop=stop, errors=errors) -> None:
-                client = _Client(port)
-                try:
-                    while not stop.is_set():
-                        client.call("GET", path, token=token)
-                        done[i] += 1
-                except Exception as exc:  # reported below
-                    errors.append(exc)
-                finally:
-                    client.conn.close()
-
-            callers = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
-            for t in callers:
-                t.start()
-            time.sleep(min(2.0, seconds))  # every worker warm
-            calls, cpu, started = sum(done), _server_cpu(server.pid), time.perf_counter()
-            time.sleep(seconds)
-            calls, cpu, elapsed = sum(done) - calls, _server_cpu(server.pid) - cpu, time.perf_counter() - started
-            stop.set()
-            for t in callers:
-                t.join()
-            if errors or not calls:
-                raise SystemExit(f"bench floor: {path}: {errors[0] if errors else 'no call answered'}")
-            lines.append(f"  GET {path:<18} {calls / elapsed:7.0f} requests/s   server CPU {cpu * 1000 / calls:6.2f} ms a request")
+            lines.append(_hammer(server, port, path, token, clients, seconds))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    lines.append(" the stack alone (Flask, and one read through psycopg, under the same gunicorn; nothing of the desk):")
+    server, port = _serve(url, workers, threads, yardstick=True)
+    try:
+        for path in ("/plain", "/read"):
+            lines.append(_hammer(server, port, path, None, clients, seconds))
     finally:
         server.terminate()
         server.wait(timeout=30)
