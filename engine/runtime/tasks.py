@@ -332,8 +332,8 @@ def _reach(user: User, scope: str) -> str:
     return "group"
 
 
-def _parts(user: User, scope: str) -> list[tuple[tuple[str, str] | None, list]]:
-    """The parts of what ``user`` sees in ``scope`` (``_reach``): (candidate, conditions) each.
+def _parts(user: User, reach: str) -> list[tuple[tuple[str, str] | None, list]]:
+    """The parts of what ``user`` sees (``reach``, from ``_reach``): (candidate, conditions) each.
 
     ``group`` is "assigned to me" plus, for each of my roles (and my name), "unassigned
     and offered to it", read from ``task_candidate`` in due order. The parts are
@@ -341,7 +341,6 @@ def _parts(user: User, scope: str) -> list[tuple[tuple[str, str] | None, list]]:
     stops when a page is full, where one ``OR`` made PostgreSQL read and sort every
     open task.
     """
-    reach = _reach(user, scope)
     if reach == "mine":
         return [(None, [HumanTask.assignee == user.username])]
     if reach == "every":
@@ -395,9 +394,10 @@ def inbox_page(
     if key == "due":
         order = [order[0].nulls_last()]  # tasks without a deadline last, as the index stores them
     order += [HumanTask.due_at.asc().nulls_last(), HumanTask.id]
-    every = _reach(user, scope) == "every"
+    sees = _reach(user, scope)
+    every = sees == "every"
     if (ticket or instance_id) and not (every and key in OPEN_TICKET_SORTS):
-        return _narrowed(session, user, scope, ticket=ticket, instance_id=instance_id, extra=stage + ticket_filters,
+        return _narrowed(session, user, sees, ticket=ticket, instance_id=instance_id, extra=stage + ticket_filters,
                          order=None if sort == "due" else order, page=page, per_page=per_page)
     conditions = [HumanTask.state == TaskState.READY]
     if instance_id:
@@ -412,7 +412,7 @@ def inbox_page(
             stmt = stmt.outerjoin(Ticket, Ticket.id == HumanTask.ticket_id).where(*ticket_conditions)
         return stmt
 
-    parts = _parts(user, scope)
+    parts = _parts(user, sees)
     reach = page * per_page  # each part needs at most this many rows in the list's order
 
     plain = not joined and len(conditions) == 1  # no filter beyond READY
@@ -499,15 +499,14 @@ def _narrowed_statement(reach: str, by_ticket: bool, by_instance: bool) -> tuple
     return built
 
 
-def _narrowed(session: Session, user: User, scope: str, *, ticket: str | None, instance_id: int | None,
+def _narrowed(session: Session, user: User, reach: str, *, ticket: str | None, instance_id: int | None,
               extra: list, order: list | None, page: int, per_page: int) -> Page:
     """A list narrowed to one ticket or instance (the scripts stepping through a ticket): one plain statement.
 
     Its few tasks need none of the index walks of ``inbox_page``'s parts: who sees
-    them is one condition. The default (due order, no filter) runs a statement built
+    them (``reach``, from ``_reach``) is one condition. The default (due order, no filter) runs a statement built
     once (``_narrowed_statement``); ``extra`` filters or another ``order`` are added to it.
     """
-    reach = _reach(user, scope)
     by_due, unordered, conditions = _narrowed_statement(reach, bool(ticket), bool(instance_id))
     params = {"offset": (page - 1) * per_page, "limit": per_page}
     if ticket:
