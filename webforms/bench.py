@@ -375,6 +375,8 @@ def _lives(port: int, tokens: dict[str, str], stop: threading.Event, pace: float
                     time.sleep(max(0.0, pace - (time.perf_counter() - begun)))
     except Exception as exc:  # reported by the caller
         errors.append(exc)
+    finally:
+        client.conn.close()
 
 
 def _drive(port: int, tokens: dict[str, str], clients: int, seconds: float, pace: float = 0.0):
@@ -426,8 +428,12 @@ def _http_once(url: str, *, workers: int, threads: int, clients: int, seconds: f
         client = _Client(port)
         tokens = {u: client.call("POST", "/api/tokens", {"username": u, "password": "demo"})["token"]
                   for u in ("agent1", "pm1", "eng1", "lead1")}
+        client.conn.close()
         _drive(port, tokens, clients, 2.0)  # warm every worker
+        before = (*_cpu_seconds(server.pid), time.process_time(), _busy_seconds(), time.perf_counter())
         rate, completes, creates = _drive(port, tokens, clients, seconds)
+        spent = [b - a for a, b in zip(before, (*_cpu_seconds(server.pid), time.process_time(), _busy_seconds(),
+                                                  time.perf_counter()))]
         half_rate, half, _ = _drive(port, tokens, max(1, clients // 2), seconds, pace=2 * clients / max(rate, 1) / 2)
     finally:
         server.terminate()
@@ -439,7 +445,23 @@ def _http_once(url: str, *, workers: int, threads: int, clients: int, seconds: f
     return [
         f"  saturated ({clients} clients): {rate:6.1f} completions/s   complete {pcts(completes)}   create {pcts(creates)}",
         f"  paced ({max(1, clients // 2)} clients, {half_rate:.1f}/s ≈ half):            complete {pcts(half)}",
+        _cpu_line(spent, len(completes)),
     ]
+
+
+def _cpu_line(spent: list[float], completions: int) -> str:
+    """Where a saturated completion's CPU went, against what 150/s on this machine's cores would leave.
+
+    ``spent``: CPU seconds of the server, of PostgreSQL, of the bench's own clients and of
+    the whole machine, then the wall seconds, over the saturated run. A completion here is
+    the bench's unit of work: its list, itself and an eighth of a creation.
+    """
+    server, postgres, clients, busy, wall = spent
+    each = [1000 * v / max(completions, 1) for v in (server, postgres, clients, busy - server - postgres - clients)]
+    cores = os.cpu_count() or 1
+    return (f"  CPU a completion (saturated): server {each[0]:.1f} ms, PostgreSQL {each[1]:.1f} ms, these clients "
+            f"{each[2]:.1f} ms, the rest {max(each[3], 0.0):.1f} ms; {busy / wall:.2f} of {cores} cores busy; "
+            f"150/s would leave {1000 * cores / 150:.1f} ms a completion for all of it")
 
 
 def http_bench(url: str, *, small=(1_000, 10_000), large=(100_000, 1_000_000), workers: int = 4, threads: int = THREADS,
@@ -457,21 +479,37 @@ def http_bench(url: str, *, small=(1_000, 10_000), large=(100_000, 1_000_000), w
 # --- floor: what a request costs before it does any work -----------------------------------------
 
 
-def _server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its children: the gunicorn arbiter and its workers."""
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) of the gunicorn arbiter with its workers, and of every PostgreSQL process.
+
+    PostgreSQL's share counts its background processes too (WAL writer, checkpointer):
+    they work for the same commits. A process that exits between two readings takes its
+    seconds with it; the pools keep their connections, so their backends stay.
+    """
     clock = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    server = postgres = 0.0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                name, rest = f.read().rsplit(")", 1)
         except OSError:  # gone meanwhile
             continue
+        fields = rest.split()
+        seconds = (int(fields[11]) + int(fields[12])) / clock
         if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
-            total += (int(fields[11]) + int(fields[12])) / clock
-    return total
+            server += seconds
+        elif name.endswith("(postgres"):
+            postgres += seconds
+    return server, postgres
+
+
+def _busy_seconds() -> float:
+    """CPU seconds this machine spent on anything but idling, all cores together (``/proc/stat``)."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def yardstick():
@@ -525,9 +563,9 @@ def _hammer(server, port: int, path: str, token: str | None, clients: int, secon
     for t in callers:
         t.start()
     time.sleep(min(2.0, seconds))  # every worker warm
-    calls, cpu, started = sum(done), _server_cpu(server.pid), time.perf_counter()
+    calls, cpu, started = sum(done), _cpu_seconds(server.pid)[0], time.perf_counter()
     time.sleep(seconds)
-    calls, cpu, elapsed = sum(done) - calls, _server_cpu(server.pid) - cpu, time.perf_counter() - started
+    calls, cpu, elapsed = sum(done) - calls, _cpu_seconds(server.pid)[0] - cpu, time.perf_counter() - started
     stop.set()
     for t in callers:
         t.join()
