@@ -20,8 +20,13 @@ from engine.runtime.sandbox import SandboxEnvironment
 
 @pytest.fixture
 def tight():
-    """Short limits, so a runaway case costs a second, not five."""
-    old = jail.configure(seconds=2.0, cpu_seconds=1, memory_mb=512)
+    """Short limits, so a runaway case costs a second of CPU, not five.
+
+    The wall-clock limit is looser than the CPU one: on a busy machine a child doubling a
+    string toward the memory limit can take over 2 s of wall time, and a case meant to end
+    at the memory limit then ended at the clock instead.
+    """
+    old = jail.configure(seconds=5.0, cpu_seconds=1, memory_mb=512)
     yield jail.limits()
     jail.configure(**{k: getattr(old, k) for k in ("seconds", "cpu_seconds", "memory_mb")})
 
