@@ -48,3 +48,16 @@ def test_bench_http_prints_rates_latencies_and_where_a_completions_cpu_went():
     for server, postgres, clients, _rest, budget in cpu:
         assert float(server) > 0 and float(postgres) > 0 and float(clients) > 0, result.output
         assert float(budget) > 0
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="it wipes the PostgreSQL database of the PostgreSQL pass")
+@pytest.mark.parametrize(("bench", "first_line"), [("inbox", "engine inbox_page agent group"),
+                                                   ("search", "find q=交换机 (Chinese substring, hits)")])
+def test_bench_inbox_and_search_bracket_the_large_set_with_the_small_one(bench, first_line):
+    result = CliRunner().invoke(main, ["bench", bench, "--url", DATABASE_URL, "--small-open", "20", "--small-closed", "20",
+                                       "--open", "40", "--closed", "40", "--repeat", "3"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = re.findall(r"^  (.+?) +p50 +[\d.]+ p95 +[\d.]+ ms +p50 +[\d.]+ p95 +[\d.]+ ms +([\d.]+)×$", result.output, re.M)
+    assert rows and rows[0][0] == first_line and all(float(ratio) > 0 for _line, ratio in rows), result.output
+    assert re.search(r"\(3 runs each after a warm-up, the small set's before and after the large set's; "
+                     r"data built in [\d.]+, [\d.]+ and [\d.]+ s\)$", result.output, re.M), result.output
