@@ -59,5 +59,5 @@ def test_bench_inbox_and_search_bracket_the_large_set_with_the_small_one(bench, 
     assert result.exit_code == 0, result.output
     rows = re.findall(r"^  (.+?) +p50 +[\d.]+ p95 +[\d.]+ ms +p50 +[\d.]+ p95 +[\d.]+ ms +([\d.]+)×$", result.output, re.M)
     assert rows and rows[0][0] == first_line and all(float(ratio) > 0 for _line, ratio in rows), result.output
-    assert re.search(r"\(3 runs each after a warm-up, the small set's before and after the large set's; "
+    assert re.search(r"\(3 runs each after an untimed round, the small set's before and after the large set's; "
                      r"data built in [\d.]+, [\d.]+ and [\d.]+ s\)$", result.output, re.M), result.output
