@@ -455,10 +455,9 @@ def _http_once(url: str, *, workers: int, threads: int, clients: int, seconds: f
                   for u in ("agent1", "pm1", "eng1", "lead1")}
         client.conn.close()
         _drive(port, tokens, clients, 2.0)  # warm every worker
-        before = (*_cpu_seconds(server.pid), time.process_time(), _busy_seconds(), time.perf_counter())
+        before = _cpu_reading(server.pid)
         rate, completes, creates = _drive(port, tokens, clients, seconds)
-        spent = [b - a for a, b in zip(before, (*_cpu_seconds(server.pid), time.process_time(), _busy_seconds(),
-                                                  time.perf_counter()))]
+        spent = [b - a for a, b in zip(before, _cpu_reading(server.pid))]
         half_rate, half, _ = _drive(port, tokens, max(1, clients // 2), seconds, pace=2 * clients / max(rate, 1) / 2)
     finally:
         server.terminate()
@@ -472,6 +471,11 @@ def _http_once(url: str, *, workers: int, threads: int, clients: int, seconds: f
         f"  paced ({max(1, clients // 2)} clients, {half_rate:.1f}/s ≈ half):            complete {pcts(half)}",
         _cpu_line(spent, len(completes)),
     ]
+
+
+def _cpu_reading(server_pid: int) -> tuple[float, ...]:
+    """What ``_cpu_line`` takes the difference of: the server's, PostgreSQL's, this process's and the machine's CPU seconds, then the wall clock."""
+    return (*_cpu_seconds(server_pid), time.process_time(), _busy_seconds(), time.perf_counter())
 
 
 def _cpu_line(spent: list[float], completions: int) -> str:
